@@ -1,0 +1,273 @@
+"""Scenario files: the model of one interview question, loading and validation.
+
+A scenario is one yaml file. Everything the seed page holds about a question
+lives here: targets, examples, coaching, probes, the weak answer, the quiz,
+leadership-principle emphasis and level expectations. A broken file is reported
+as one line naming the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mock_interview.errors import InputError
+
+SECTION_IDS: tuple[str, ...] = ("situation", "task", "action", "result", "reflection")
+SECTION_LETTERS = {"situation": "S", "task": "T", "action": "A", "result": "R", "reflection": "L"}
+LEVEL_IDS: tuple[str, ...] = ("sde1", "sde2", "senior")
+SCENARIOS_ENV = "MOCK_INTERVIEW_SCENARIOS"
+
+SectionId = Literal["situation", "task", "action", "result", "reflection"]
+LevelId = Literal["sde1", "sde2", "senior"]
+FlagId = str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Section(_Strict):
+    id: SectionId
+    target_s: float = Field(gt=0, description="Target length of this section in seconds at the sde2 level.")
+    strong_example: str | None = Field(
+        default=None, description="A strong version of this section, spoken in study mode."
+    )
+    signals: list[str] = Field(
+        default_factory=list, description="Phrases that mark a strong section; also a cue for segmentation."
+    )
+    coaching: str
+    common_mistake: str
+
+
+class ProbeAnswer(_Strict):
+    answer: str
+    why: str | None = Field(default=None, description="Why this answer is weak or strong.")
+
+
+class Probe(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    question: str
+    assesses: str = Field(description="What the probe tests, e.g. 'Technical rigor and validation.'")
+    weak: ProbeAnswer
+    strong: ProbeAnswer
+    key_quote: str = Field(description="The line a strong answer boils down to.")
+    targets: list[FlagId] = Field(
+        min_length=1, description="Flag ids this probe follows up on: it is asked when the answer raised them."
+    )
+
+
+class WeakAnswer(_Strict):
+    text: str
+    flagged_phrases: list[str] = Field(min_length=1)
+    missing: list[str] = Field(default_factory=list, description="What the answer lacks, in words.")
+    bar_raiser: str = Field(description="What the bar raiser thinks of it.")
+    expected_flags: list[FlagId] = Field(
+        min_length=1, description="Flags the analysis must raise when this answer is spoken."
+    )
+
+
+class QuizQuestion(_Strict):
+    question: str
+    options: list[str] = Field(min_length=2)
+    answer: int = Field(ge=0, description="Index (from 0) of the correct option.")
+    explanation: str
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> QuizQuestion:
+        if self.answer >= len(self.options):
+            raise ValueError(f"answer {self.answer} is not an index of options (0-{len(self.options) - 1})")
+        return self
+
+
+class PrincipleEmphasis(_Strict):
+    name: str
+    focus: str
+    emphasize: str
+    downplay: str
+
+
+class Level(_Strict):
+    title: str
+    focus: str
+    reflection: str = Field(description="What the reflection is expected to show at this level.")
+    bar: str
+    budget_s: float = Field(gt=0, description="Longest comfortable whole answer, in seconds.")
+    budget_min_s: float | None = Field(default=None, gt=0, description="Shortest comfortable whole answer.")
+    example_reflection: str | None = Field(default=None, description="A strong reflection at this level.")
+
+
+class Scenario(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    principle: str = Field(description="The leadership principle the question tests.")
+    question: str
+    overview: str
+    takeaways: str
+    sections: list[Section]
+    probes: list[Probe] = Field(min_length=1)
+    weak_answer: WeakAnswer
+    quiz: list[QuizQuestion] = Field(min_length=1)
+    principles: list[PrincipleEmphasis] = Field(min_length=1)
+    levels: dict[LevelId, Level]
+
+    @field_validator("sections")
+    @classmethod
+    def _five_sections_in_order(cls, sections: list[Section]) -> list[Section]:
+        ids = tuple(s.id for s in sections)
+        if ids != SECTION_IDS:
+            raise ValueError(f"must be exactly {', '.join(SECTION_IDS)} in that order, got {', '.join(ids) or 'none'}")
+        return sections
+
+    @field_validator("levels")
+    @classmethod
+    def _all_levels(cls, levels: dict[str, Level]) -> dict[str, Level]:
+        missing = [lvl for lvl in LEVEL_IDS if lvl not in levels]
+        if missing:
+            raise ValueError(f"missing level {', '.join(missing)}")
+        return levels
+
+    @field_validator("probes")
+    @classmethod
+    def _unique_probe_ids(cls, probes: list[Probe]) -> list[Probe]:
+        ids = [p.id for p in probes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate id {', '.join(dupes)}")
+        return probes
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    @property
+    def total_target_s(self) -> float:
+        return sum(s.target_s for s in self.sections)
+
+    def target_s(self, section_id: str, level: str) -> float:
+        """A section's target at a level: the sde2 targets scaled to the level's budget."""
+        return self.section(section_id).target_s * self.levels[level].budget_s / self.total_target_s
+
+    def flag_ids(self) -> set[str]:
+        ids = {f for p in self.probes for f in p.targets}
+        return ids | set(self.weak_answer.expected_flags)
+
+
+def _format_location(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _first_error(path: Path, err: ValidationError) -> InputError:
+    errors = err.errors()
+    first = errors[0]
+    # Pydantic appends the validator kind to a location for unions; a plain dotted path reads better.
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in ("", "[key]"))))
+    msg = first["msg"].removeprefix("Value error, ")
+    msg = msg[:1].lower() + msg[1:]
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return InputError(f"{path}: {_format_location(loc)}: {msg}{more}")
+
+
+def parse_scenario(data: object, path: Path, known_flags: set[str] | None = None) -> Scenario:
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: (top level): expected a mapping of fields, got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _first_error(path, err) from None
+    if known_flags is not None:
+        for i, probe in enumerate(scenario.probes):
+            for flag in probe.targets:
+                if flag not in known_flags:
+                    raise InputError(f"{path}: probes[{i}].targets: unknown flag id '{flag}'")
+        for flag in scenario.weak_answer.expected_flags:
+            if flag not in known_flags:
+                raise InputError(f"{path}: weak_answer.expected_flags: unknown flag id '{flag}'")
+    return scenario
+
+
+def load_scenario_file(path: Path, known_flags: set[str] | None = None) -> Scenario:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: cannot read: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(top level)"
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(f"{path}: {where}: not valid YAML: {problem}") from None
+    return parse_scenario(data, path, known_flags)
+
+
+def builtin_scenario_dir() -> Path:
+    """Scenarios shipped with the program: inside the wheel, or the repository's scenarios/ folder."""
+    packaged = Path(__file__).parent / "scenarios"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "scenarios"
+
+
+def scenario_dirs(user_dir: Path | None = None) -> list[Path]:
+    """Folders searched for scenarios, the user's first so that their files override built-ins by id."""
+    dirs: list[Path] = []
+    if user_dir is not None:
+        dirs.append(user_dir)
+    env = os.environ.get(SCENARIOS_ENV)
+    if env:
+        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
+    dirs.append(builtin_scenario_dir())
+    return dirs
+
+
+def scenario_files(user_dir: Path | None = None) -> list[Path]:
+    files: list[Path] = []
+    for folder in scenario_dirs(user_dir):
+        if folder != builtin_scenario_dir() and not folder.is_dir():
+            raise InputError(f"{folder}: scenario folder does not exist")
+        files.extend(sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")))
+    return files
+
+
+def load_scenarios(user_dir: Path | None = None, known_flags: set[str] | None = None) -> dict[str, Scenario]:
+    """Every scenario by id; the first folder that defines an id wins."""
+    found: dict[str, Scenario] = {}
+    for path in scenario_files(user_dir):
+        scenario = load_scenario_file(path, known_flags)
+        found.setdefault(scenario.id, scenario)
+    return found
+
+
+def find_scenario(scenario_id: str, user_dir: Path | None = None, known_flags: set[str] | None = None) -> Scenario:
+    as_path = Path(scenario_id)
+    if as_path.suffix in (".yaml", ".yml"):
+        return load_scenario_file(as_path, known_flags)
+    scenarios = load_scenarios(user_dir, known_flags)
+    if scenario_id not in scenarios:
+        known = ", ".join(sorted(scenarios)) or "none"
+        raise InputError(f"unknown scenario '{scenario_id}' (known: {known})")
+    return scenarios[scenario_id]
+
+
+def check_level(level: str) -> str:
+    if level not in LEVEL_IDS:
+        raise InputError(f"unknown level '{level}' (choose one of {', '.join(LEVEL_IDS)})")
+    return level
+
+
+def json_schema() -> str:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "mock-interview/scenario/v1"
+    return json.dumps(schema, indent=2) + "\n"
