@@ -1,0 +1,3 @@
+from mock_interview.cli import app
+
+app(prog_name="mock-interview")

@@ -1,0 +1,64 @@
+"""Timing: each STAR section against its target, and the delivery (pace, fillers, long pauses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mock_interview.analysis.patterns import Match, SectionTiming, Thresholds, word_regex, find_matches
+from mock_interview.analysis.star import SectionSpan
+from mock_interview.analysis.transcript import Sentence, Word, normalize
+from mock_interview.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Pause:
+    start_s: float
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    words_per_minute: float
+    speaking_s: float
+    fillers: dict[str, int]
+    filler_matches: tuple[Match, ...]
+    long_pauses: tuple[Pause, ...]
+
+
+def section_timings(
+    spans: list[SectionSpan], sentences: list[Sentence], scenario: Scenario, level: str, thresholds: Thresholds
+) -> list[SectionTiming]:
+    timings = []
+    for span in spans:
+        target = round(scenario.target_s(span.id, level), 1)
+        if span.first_sentence is None or span.last_sentence is None:
+            timings.append(SectionTiming(span.id, None, None, None, target, "missing"))
+            continue
+        start = sentences[span.first_sentence].start
+        end = sentences[span.last_sentence].end
+        duration = end - start
+        if duration > target * thresholds.section_over_ratio:
+            status = "over"
+        elif duration < target * thresholds.section_under_ratio:
+            status = "under"
+        else:
+            status = "ok"
+        timings.append(SectionTiming(span.id, round(start, 2), round(end, 2), round(duration, 2), target, status))
+    return timings
+
+
+def measure_delivery(words: tuple[Word, ...], sentences: list[Sentence], thresholds: Thresholds) -> Delivery:
+    speaking = words[-1].end - words[0].start if words else 0.0
+    wpm = len(words) / (speaking / 60) if speaking > 0 else 0.0
+    filler_res = [word_regex(f) for f in thresholds.fillers]
+    matches = tuple(m for s in sentences for m in find_matches(filler_res, s))
+    counts: dict[str, int] = {}
+    for m in matches:
+        key = " ".join(normalize(w.word) for w in words[m.first : m.last + 1])
+        counts[key] = counts.get(key, 0) + 1
+    pauses = tuple(
+        Pause(round(a.end, 2), round(b.start - a.end, 2))
+        for a, b in zip(words, words[1:])
+        if b.start - a.end >= thresholds.long_pause_s
+    )
+    return Delivery(round(wpm, 1), round(speaking, 2), counts, matches, pauses)

@@ -1,0 +1,425 @@
+"""The weak-pattern catalogue: rules as data, and the few kinds of check that run them.
+
+Rules live in yaml (mock_interview/rules/catalogue.yaml, plus a user's folders);
+this module only knows the kinds: existence, absence, ratio, rate, band, missing,
+over-target and over-budget. Every flag carries evidence: quoted words and times.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mock_interview.analysis.transcript import Sentence, Word, join_words, normalize
+from mock_interview.errors import InputError
+from mock_interview.scenario import SECTION_IDS
+
+RULES_ENV = "MOCK_INTERVIEW_RULES"
+BUILTIN_RULES_DIR = Path(__file__).parent.parent / "rules"
+CATALOGUE_FILE = "catalogue.yaml"
+
+Kind = Literal["existence", "absence", "ratio", "rate", "band", "missing", "over-target", "over-budget"]
+Severity = Literal["high", "medium", "low"]
+Category = Literal["content", "structure", "delivery"]
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+MAX_EVIDENCE = 6
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    category: Category
+    kind: Kind
+    scope: list[str] = Field(default_factory=lambda: ["answer"])
+    tokens: list[str] = Field(default_factory=list)
+    against: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+    min_count: int = Field(default=1, ge=1)
+    min_ratio: float | None = Field(default=None, ge=0, le=1)
+    measure: Literal["fillers", "words_per_minute"] | None = None
+    min: float | None = None
+    max: float | None = None
+    max_ratio: float | None = Field(default=None, gt=0)
+    min_excess_s: float = 0.0
+    grace_ratio: float = 0.0
+    severity: Severity
+    message: str
+    coaching: str
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Rule:
+        needs = {
+            "existence": ["tokens"],
+            "absence": ["tokens"],
+            "ratio": ["tokens", "against", "min_ratio"],
+            "rate": ["measure", "max"],
+            "band": ["measure", "min", "max"],
+            "over-target": ["max_ratio"],
+        }.get(self.kind, [])
+        for name in needs:
+            if getattr(self, name) in (None, []):
+                raise ValueError(f"a rule of kind '{self.kind}' needs '{name}'")
+        for pattern in [*self.tokens, *self.against, *self.unless]:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"token {pattern!r} is not a valid regular expression: {err}") from None
+        return self
+
+    @cached_property
+    def token_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.tokens]
+
+    @cached_property
+    def against_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.against]
+
+    @cached_property
+    def unless_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.unless]
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    long_pause_s: float = Field(default=2.5, gt=0)
+    section_over_ratio: float = Field(default=1.25, gt=1)
+    section_under_ratio: float = Field(default=0.5, gt=0, lt=1)
+    fillers: list[str] = Field(default_factory=list)
+
+
+class RuleFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    thresholds: Thresholds | None = None
+    rules: list[Rule] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    thresholds: Thresholds
+    rules: tuple[Rule, ...]
+
+    @property
+    def ids(self) -> set[str]:
+        return {r.id for r in self.rules}
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def content_ids(self) -> set[str]:
+        return {r.id for r in self.rules if r.category == "content"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    quote: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    section: str | None
+    severity: str
+    category: str
+    message: str
+    coaching: str
+    evidence: tuple[Evidence, ...]
+
+
+def word_regex(token: str) -> re.Pattern[str]:
+    # Tokens match whole words of the normalized text, never the middle of one.
+    return re.compile(rf"(?<![\w'$€£])(?:{token})(?![\w'])", re.IGNORECASE)
+
+
+def _read_rule_file(path: Path) -> RuleFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(f"{path}: line {mark.line + 1 if mark else '?'}: not valid YAML") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err}") from None
+    try:
+        return RuleFile.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{path}: {loc}: {first['msg'].removeprefix('Value error, ')}") from None
+
+
+def load_catalogue(user_dirs: Iterable[Path] = ()) -> Catalogue:
+    """The built-in catalogue, then every yaml file in the user's rule folders (same id replaces)."""
+    dirs = list(user_dirs)
+    env = os.environ.get(RULES_ENV)
+    if env:
+        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
+    base = _read_rule_file(BUILTIN_RULES_DIR / CATALOGUE_FILE)
+    thresholds = base.thresholds or Thresholds()
+    rules = {r.id: r for r in base.rules}
+    for folder in dirs:
+        if not folder.is_dir():
+            raise InputError(f"{folder}: rule folder does not exist")
+        for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            extra = _read_rule_file(path)
+            thresholds = extra.thresholds or thresholds
+            rules.update({r.id: r for r in extra.rules})
+    return Catalogue(thresholds, tuple(rules.values()))
+
+
+# ---- matching ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    first: int  # word indices into the transcript, inclusive
+    last: int
+
+
+def _normalized_text(words: tuple[Word, ...]) -> tuple[str, list[int]]:
+    """Lower-cased words joined by spaces, and for every character the index of its word."""
+    text_parts: list[str] = []
+    owner: list[int] = []
+    for i, w in enumerate(words):
+        norm = normalize(w.word)
+        if not norm:
+            continue
+        if text_parts:
+            text_parts.append(" ")
+            owner.append(i)
+        text_parts.append(norm)
+        owner.extend([i] * len(norm))
+    return "".join(text_parts), owner
+
+
+def find_matches(patterns: list[re.Pattern[str]], sentence: Sentence) -> list[Match]:
+    text, owner = _normalized_text(sentence.words)
+    found: list[Match] = []
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            if m.end() > m.start():
+                found.append(Match(sentence.first + owner[m.start()], sentence.first + owner[m.end() - 1]))
+    found.sort(key=lambda m: (m.first, m.last))
+    # A word belongs to one match at most: overlapping patterns must not count twice.
+    unique: list[Match] = []
+    for m in found:
+        if not unique or m.first > unique[-1].last:
+            unique.append(m)
+    return unique
+
+
+def evidence_for(words: tuple[Word, ...], first: int, last: int) -> Evidence:
+    quote = join_words(words[first : last + 1]).strip(" ,;:.!?")
+    return Evidence(quote, words[first].start, words[last].end)
+
+
+def sentence_evidence(words: tuple[Word, ...], sentence: Sentence) -> Evidence:
+    return evidence_for(words, sentence.first, sentence.first + len(sentence.words) - 1)
+
+
+def format_message(rule: Rule, **values: object) -> str:
+    class _Keep(dict):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    try:
+        return rule.message.format_map(_Keep(values))
+    except (ValueError, TypeError):
+        return rule.message
+
+
+# ---- the kinds ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionTiming:
+    id: str
+    start_s: float | None
+    end_s: float | None
+    duration_s: float | None
+    target_s: float
+    status: str  # ok, over, under or missing
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """What the rules look at: the words, the sentences by section, and the measured timing."""
+
+    words: tuple[Word, ...]
+    sentences: tuple[Sentence, ...]
+    sections: dict[str, tuple[Sentence, ...]]  # section id -> its sentences, in order
+    timings: tuple[SectionTiming, ...]
+    level: str
+    budget_s: float
+    fillers: tuple[Match, ...]
+    words_per_minute: float
+    speaking_s: float
+
+    def scope(self, scope: list[str]) -> list[Sentence]:
+        if "answer" in scope:
+            return list(self.sentences)
+        return [s for section in scope for s in self.sections.get(section, ())]
+
+
+def _token_matches(rule: Rule, sentences: list[Sentence]) -> list[Match]:
+    matches: list[Match] = []
+    for sentence in sentences:
+        if rule.unless_res and find_matches(rule.unless_res, sentence):
+            continue
+        matches.extend(find_matches(rule.token_res, sentence))
+    return matches
+
+
+def _section_of(view: AnswerView, word_index: int) -> str | None:
+    for section, sentences in view.sections.items():
+        for s in sentences:
+            if s.first <= word_index < s.first + len(s.words):
+                return section
+    return None
+
+
+def _flag(rule: Rule, evidence: list[Evidence], flag_section: str | None, **values: object) -> Flag:
+    return Flag(
+        id=rule.id,
+        section=flag_section,
+        severity=rule.severity,
+        category=rule.category,
+        message=format_message(rule, **values),
+        coaching=rule.coaching,
+        evidence=tuple(evidence[:MAX_EVIDENCE]),
+    )
+
+
+def _scope_section(rule: Rule, matches: list[Match], view: AnswerView) -> str | None:
+    if len(rule.scope) == 1 and rule.scope[0] != "answer":
+        return rule.scope[0]
+    return _section_of(view, matches[0].first) if matches else None
+
+
+def _check_existence(rule: Rule, view: AnswerView) -> list[Flag]:
+    matches = _token_matches(rule, view.scope(rule.scope))
+    if len(matches) < rule.min_count:
+        return []
+    evidence = [evidence_for(view.words, m.first, m.last) for m in matches]
+    quotes = ", ".join(f"'{e.quote}'" for e in evidence[:3])
+    return [_flag(rule, evidence, _scope_section(rule, matches, view), count=len(matches), quotes=quotes)]
+
+
+def _check_absence(rule: Rule, view: AnswerView) -> list[Flag]:
+    sentences = view.scope(rule.scope)
+    if not sentences or _token_matches(rule, sentences):
+        return []
+    evidence = [sentence_evidence(view.words, s) for s in sentences]
+    section = next((sec for sec in rule.scope if view.sections.get(sec)), None)
+    return [_flag(rule, evidence, section)]
+
+
+def _check_ratio(rule: Rule, view: AnswerView) -> list[Flag]:
+    sentences = view.scope(rule.scope)
+    hits = [m for s in sentences for m in find_matches(rule.token_res, s)]
+    others = [m for s in sentences for m in find_matches(rule.against_res, s)]
+    if len(hits) < rule.min_count or len(hits) / (len(hits) + len(others)) < (rule.min_ratio or 0):
+        return []
+    evidence = [evidence_for(view.words, m.first, m.last) for m in hits]
+    return [_flag(rule, evidence, _scope_section(rule, hits, view), count=len(hits), against_count=len(others))]
+
+
+def _check_rate(rule: Rule, view: AnswerView) -> list[Flag]:
+    minutes = view.speaking_s / 60
+    if minutes <= 0 or rule.measure != "fillers":
+        return []
+    rate = len(view.fillers) / minutes
+    if rate <= (rule.max or 0):
+        return []
+    evidence = [evidence_for(view.words, m.first, m.last) for m in view.fillers]
+    return [_flag(rule, evidence, None, count=len(view.fillers), minutes=minutes, rate=rate)]
+
+
+def _check_band(rule: Rule, view: AnswerView) -> list[Flag]:
+    value = view.words_per_minute
+    low, high = rule.min or 0.0, rule.max or float("inf")
+    if view.speaking_s <= 0 or low <= value <= high:
+        return []
+    # The sentences furthest outside the band show where the pace went wrong.
+    def pace(s: Sentence) -> float:
+        return len(s.words) / max(s.end - s.start, 0.1) * 60
+
+    worst = sorted(view.sentences, key=pace, reverse=value > high)[:3]
+    evidence = [sentence_evidence(view.words, s) for s in sorted(worst, key=lambda s: s.index)]
+    return [_flag(rule, evidence, None, value=value, min=low, max=high)]
+
+
+def _check_missing(rule: Rule, view: AnswerView) -> list[Flag]:
+    flags = []
+    for timing in view.timings:
+        if timing.status != "missing":
+            continue
+        # The evidence is where the section should have been: the sentence that came in its place.
+        later = [s for t in view.timings if _order(t.id) > _order(timing.id) for s in view.sections.get(t.id, ())]
+        earlier = [s for t in view.timings if _order(t.id) < _order(timing.id) for s in view.sections.get(t.id, ())]
+        anchor = later[0] if later else (earlier[-1] if earlier else None)
+        evidence = [sentence_evidence(view.words, anchor)] if anchor else []
+        flags.append(_flag(rule, evidence, timing.id, section=timing.id.capitalize()))
+    return flags
+
+
+def _check_over_target(rule: Rule, view: AnswerView) -> list[Flag]:
+    flags = []
+    for t in view.timings:
+        if t.duration_s is None or t.duration_s <= t.target_s * (rule.max_ratio or 1):
+            continue
+        if t.duration_s - t.target_s < rule.min_excess_s:
+            continue
+        sentences = view.sections[t.id]
+        # Evidence: the words spoken after the target ran out, where trimming should start.
+        cutoff = (t.start_s or 0) + t.target_s
+        past = [s for s in sentences if s.end > cutoff] or list(sentences)
+        evidence = [sentence_evidence(view.words, s) for s in past]
+        flags.append(
+            _flag(rule, evidence, t.id, section=t.id.capitalize(), duration=t.duration_s, target=t.target_s)
+        )
+    return flags
+
+
+def _check_over_budget(rule: Rule, view: AnswerView) -> list[Flag]:
+    if not view.words:
+        return []
+    start = view.words[0].start
+    duration = view.words[-1].end - start
+    if duration <= view.budget_s * (1 + rule.grace_ratio):
+        return []
+    past = [s for s in view.sentences if s.end > start + view.budget_s]
+    evidence = [sentence_evidence(view.words, s) for s in past]
+    return [_flag(rule, evidence, None, duration=duration, budget=view.budget_s, level=view.level)]
+
+
+def _order(section: str) -> int:
+    return SECTION_IDS.index(section)
+
+
+CHECKS = {
+    "existence": _check_existence,
+    "absence": _check_absence,
+    "ratio": _check_ratio,
+    "rate": _check_rate,
+    "band": _check_band,
+    "missing": _check_missing,
+    "over-target": _check_over_target,
+    "over-budget": _check_over_budget,
+}
+
+
+def evaluate(catalogue: Catalogue, view: AnswerView) -> list[Flag]:
+    flags = [flag for rule in catalogue.rules for flag in CHECKS[rule.kind](rule, view)]
+    return sorted(flags, key=lambda f: (SEVERITY_ORDER[f.severity], f.evidence[0].start_s if f.evidence else 0.0))

@@ -1,0 +1,174 @@
+"""Timed transcripts: words with times, sentences, and reading transcripts from files."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mock_interview.errors import InputError
+
+# A plain text has no times; they are estimated at this pace and the report says so.
+ESTIMATED_WPM = 150.0
+ESTIMATED_SENTENCE_PAUSE_S = 0.6
+# A gap this long between two words ends a sentence even without punctuation.
+SENTENCE_GAP_S = 1.2
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+    @property
+    def norm(self) -> str:
+        return normalize(self.word)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    words: tuple[Word, ...]
+    duration_s: float
+    timing: str = "measured"  # "measured" from audio, or "estimated" from a plain text
+    source: str = ""
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A run of words, the unit STAR segmentation assigns to a section."""
+
+    index: int
+    first: int  # index of the first word in the transcript
+    words: tuple[Word, ...] = field(repr=False)
+    pause_before_s: float
+
+    @property
+    def start(self) -> float:
+        return self.words[0].start
+
+    @property
+    def end(self) -> float:
+        return self.words[-1].end
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+def normalize(token: str) -> str:
+    """Lower case, apostrophes unified, surrounding punctuation dropped: 'Didn’t,' -> "didn't"."""
+    token = token.strip().lower().replace("’", "'").replace("‘", "'")
+    return token.strip(".,!?;:\"()[]{}…—–-")
+
+
+def join_words(words: tuple[Word, ...] | list[Word]) -> str:
+    return " ".join(w.word.strip() for w in words).strip()
+
+
+def split_sentences(words: tuple[Word, ...]) -> list[Sentence]:
+    """Sentences end at . ? ! or at a long silence; whisper punctuates, plain speech may not."""
+    sentences: list[Sentence] = []
+    start = 0
+    for i, word in enumerate(words):
+        last = i == len(words) - 1
+        ends = word.word.strip().endswith((".", "?", "!"))
+        gap_after = (words[i + 1].start - word.end) if not last else 0.0
+        if last or ends or gap_after >= SENTENCE_GAP_S:
+            pause = words[start].start - words[start - 1].end if start > 0 else words[start].start
+            sentences.append(Sentence(len(sentences), start, words[start : i + 1], max(0.0, pause)))
+            start = i + 1
+    return sentences
+
+
+_NUMBER_PIECE = re.compile(r"^([.,]\d|%|[.,]?\d*%)")
+
+
+def merge_number_pieces(words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """Whisper splits '0.3%' into '0', '.3', '%': join pieces that continue a number into one word."""
+    merged: list[Word] = []
+    for w in words:
+        prev = merged[-1] if merged else None
+        if prev and re.search(r"\d$", prev.word) and _NUMBER_PIECE.match(w.word):
+            probability = min(prev.probability, w.probability)
+            merged[-1] = Word(prev.word + w.word, prev.start, w.end, probability)
+        else:
+            merged.append(w)
+    return tuple(merged)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def estimate_timing(text: str, wpm: float = ESTIMATED_WPM, source: str = "") -> Transcript:
+    """Give each word of a plain text a time, as if spoken at WPM with a short pause after sentences.
+
+    Longer words take longer; the times are then scaled so that the whole answer runs at WPM.
+    """
+    raw: list[tuple[str, float, float]] = []
+    t = 0.0
+    for sentence in _SENTENCE_END.split(text.strip()):
+        for token in sentence.split():
+            length = max(1, _syllables(token))
+            raw.append((token, t, t + length * 0.9))
+            t += length
+        t += ESTIMATED_SENTENCE_PAUSE_S * 3  # in syllables, before scaling
+    if not raw:
+        raise InputError(f"{source or 'text'}: the transcript is empty")
+    scale = (len(raw) / wpm * 60) / raw[-1][2]
+    words = tuple(Word(token, round(a * scale, 3), round(b * scale, 3)) for token, a, b in raw)
+    return Transcript(words, duration_s=words[-1].end, timing="estimated", source=source)
+
+
+def _syllables(token: str) -> int:
+    token = normalize(token)
+    if any(ch.isdigit() for ch in token):
+        return max(1, len(re.sub(r"\D", "", token)))  # digits are read out one by one, roughly
+    groups = re.findall(r"[aeiouy]+", token)
+    count = len(groups) - (1 if token.endswith("e") and len(groups) > 1 else 0)
+    return max(1, count)
+
+
+def transcript_from_json(data: object, path: Path) -> Transcript:
+    """The report contract's transcript object, or a whole v1 report that holds one."""
+    if isinstance(data, dict) and isinstance(data.get("transcript"), dict):
+        data = data["transcript"]
+    if not isinstance(data, dict) or not isinstance(data.get("words"), list):
+        raise InputError(f"{path}: words: expected a transcript object with a 'words' list")
+    words: list[Word] = []
+    for i, item in enumerate(data["words"]):
+        try:
+            word = Word(str(item["word"]), float(item["start"]), float(item["end"]), float(item.get("probability", 1.0)))
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"{path}: words[{i}]: needs 'word', 'start' and 'end' (seconds)") from None
+        if word.end < word.start or (words and word.start < words[-1].start):
+            raise InputError(f"{path}: words[{i}]: times must not run backwards")
+        words.append(word)
+    if not words:
+        raise InputError(f"{path}: the transcript is empty")
+    duration = float(data.get("duration_s") or words[-1].end)
+    return Transcript(tuple(words), duration_s=duration, source=str(path))
+
+
+def read_transcript_file(path: Path) -> Transcript:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: cannot read as text: {err}") from None
+    if not text.strip():
+        raise InputError(f"{path}: the transcript is empty")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path}: line {err.lineno}: not valid JSON: {err.msg}") from None
+        return transcript_from_json(data, path)
+    return estimate_timing(text, source=str(path))

@@ -1,0 +1,117 @@
+"""The report: one answer's analysis, and its v1 JSON form that other programs read.
+
+The field names of `to_dict()` are the contract in DESIGN.md ("The report contract
+(v1)"): they never change meaning; fields may be added.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from mock_interview.analysis.pacing import Delivery
+from mock_interview.analysis.patterns import Flag, SectionTiming
+from mock_interview.analysis.probes import ProbeChoice
+from mock_interview.analysis.transcript import Transcript
+from mock_interview.analysis.verdict import Verdict
+
+REPORT_SCHEMA = "mock-interview/report/v1"
+
+
+@dataclass(frozen=True)
+class Section:
+    timing: SectionTiming
+    text: str
+
+
+@dataclass(frozen=True)
+class Report:
+    scenario: str
+    principle: str
+    question: str
+    level: str
+    transcript: Transcript
+    sections: tuple[Section, ...]
+    flags: tuple[Flag, ...]
+    delivery: Delivery
+    probes: tuple[ProbeChoice, ...]
+    verdict: Verdict
+    engine: str | None = None
+    source: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return self.transcript.duration_s
+
+    def to_dict(self) -> dict:
+        t = self.transcript
+        return {
+            "schema": REPORT_SCHEMA,
+            "scenario": self.scenario,
+            "principle": self.principle,
+            "question": self.question,
+            "level": self.level,
+            "source": self.source,
+            "engine": self.engine,
+            "timing": t.timing,
+            "duration_s": round(t.duration_s, 2),
+            "transcript": {
+                "text": t.text,
+                "words": [
+                    {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability} for w in t.words
+                ],
+            },
+            "sections": [
+                {
+                    "id": s.timing.id,
+                    "start_s": s.timing.start_s,
+                    "end_s": s.timing.end_s,
+                    "duration_s": s.timing.duration_s,
+                    "target_s": s.timing.target_s,
+                    "status": s.timing.status,
+                    "text": s.text,
+                }
+                for s in self.sections
+            ],
+            "flags": [
+                {
+                    "id": f.id,
+                    "section": f.section,
+                    "severity": f.severity,
+                    "category": f.category,
+                    "message": f.message,
+                    "coaching": f.coaching,
+                    "evidence": [{"quote": e.quote, "start_s": e.start_s, "end_s": e.end_s} for e in f.evidence],
+                }
+                for f in self.flags
+            ],
+            "delivery": {
+                "words_per_minute": self.delivery.words_per_minute,
+                "speaking_s": self.delivery.speaking_s,
+                "fillers": self.delivery.fillers,
+                "long_pauses": [{"start_s": p.start_s, "duration_s": p.duration_s} for p in self.delivery.long_pauses],
+            },
+            "probes": [
+                {
+                    "id": c.probe.id,
+                    "question": c.probe.question,
+                    "assesses": c.probe.assesses,
+                    "targets": list(c.probe.targets),
+                    "triggered_by": list(c.triggered_by),
+                    "answer": None,
+                }
+                for c in self.probes
+            ],
+            "verdict": {"label": self.verdict.label, "reasons": list(self.verdict.reasons)},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss.s, the way a recording player shows them."""
+    if seconds is None:
+        return "-"
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes)}:{rest:04.1f}"

@@ -1,0 +1,98 @@
+"""The report for a person at a terminal: section timing with bars, flags with quotes, delivery, verdict."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from mock_interview.report.model import Report, clock
+from mock_interview.scenario import SECTION_LETTERS
+
+STATUS_STYLE = {"ok": "green", "over": "red", "under": "yellow", "missing": "bold red"}
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+BAR_WIDTH = 24
+
+
+def _bar(duration: float | None, target: float, scale: float) -> Text:
+    """Actual time as a bar, with the target marked by '│' on the same scale; time past it in red."""
+    filled = 0 if duration is None else min(BAR_WIDTH, round(duration / scale * BAR_WIDTH))
+    mark = min(BAR_WIDTH - 1, round(target / scale * BAR_WIDTH))
+    bar = Text()
+    for i in range(BAR_WIDTH):
+        if i < filled:
+            bar.append("█", style="red" if i >= mark else "green")
+        else:
+            bar.append("│" if i == mark else "·", style="dim")
+    return bar
+
+
+def section_table(report: Report) -> Table:
+    table = Table(title="STAR sections", title_justify="left", expand=False)
+    for name, justify in (("", "center"), ("section", "left"), ("from", "right"), ("to", "right"),
+                          ("actual", "right"), ("target", "right"), ("", "left"), ("status", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    scale = max([s.timing.target_s * 1.6 for s in report.sections]
+                + [s.timing.duration_s or 0 for s in report.sections])
+    for s in report.sections:
+        t = s.timing
+        actual = "-" if t.duration_s is None else f"{t.duration_s:.1f} s"
+        table.add_row(
+            SECTION_LETTERS[t.id], t.id.capitalize(), clock(t.start_s), clock(t.end_s), actual,
+            f"{t.target_s:.0f} s", _bar(t.duration_s, t.target_s, scale),
+            Text(t.status, style=STATUS_STYLE[t.status]),
+        )
+    return table
+
+
+def flags_panel(report: Report) -> Panel:
+    if not report.flags:
+        return Panel("No weak patterns found.", title="Flags", border_style="green")
+    parts = []
+    for f in report.flags:
+        head = Text()
+        head.append(f"{f.severity.upper():6} ", style=SEVERITY_STYLE[f.severity])
+        head.append(f"{f.id}", style="bold")
+        if f.section:
+            head.append(f"  ({f.section})", style="dim")
+        head.append(f"\n  {f.message}")
+        for e in f.evidence[:3]:
+            head.append(f"\n    “{e.quote}”", style="italic")
+            head.append(f"  at {clock(e.start_s)}", style="dim")
+        if len(f.evidence) > 3:
+            head.append(f"\n    … and {len(f.evidence) - 3} more", style="dim")
+        head.append(f"\n  Coaching: {f.coaching}\n", style="green")
+        parts.append(head)
+    return Panel(Group(*parts), title=f"Flags ({len(report.flags)})", border_style="yellow")
+
+
+def delivery_text(report: Report) -> Text:
+    d = report.delivery
+    text = Text()
+    text.append("Delivery: ", style="bold")
+    text.append(f"{d.words_per_minute:.0f} words a minute over {d.speaking_s:.1f} s")
+    fillers = ", ".join(f"{k} ×{v}" for k, v in d.fillers.items()) or "none heard"
+    text.append(f"; fillers: {fillers}")
+    pauses = ", ".join(f"{p.duration_s:.1f} s at {clock(p.start_s)}" for p in d.long_pauses) or "none"
+    text.append(f"; long pauses: {pauses}")
+    if report.transcript.timing == "estimated":
+        text.append("\nTimes are estimated from the text at a steady pace, not measured from audio.", style="yellow")
+    return text
+
+
+def render(report: Report, console: Console) -> None:
+    console.print(Text(f"{report.principle}: {report.question}", style="bold"))
+    console.print(Text(f"scenario {report.scenario} · level {report.level} · {clock(report.duration_s)} of audio"
+                       + (f" · {report.engine}" if report.engine else ""), style="dim"))
+    console.print(section_table(report))
+    console.print(flags_panel(report))
+    console.print(delivery_text(report))
+    if report.probes:
+        console.print(Text("\nFollow-up probes a bar raiser would ask:", style="bold"))
+        for i, c in enumerate(report.probes, 1):
+            why = f" (follows up on {', '.join(c.triggered_by)})" if c.triggered_by else ""
+            console.print(f"  {i}. {c.probe.question}", Text(why, style="dim"))
+    style = "green" if report.verdict.label.endswith("Hire") and "No" not in report.verdict.label else "red"
+    console.print(Panel("\n".join(report.verdict.reasons), title=f"Bar raiser thinks: {report.verdict.label}",
+                        border_style=style))

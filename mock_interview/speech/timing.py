@@ -1,0 +1,72 @@
+"""Word times checked against the sound itself.
+
+Whisper's word timestamps stretch a word over a neighbouring silence: the first
+word after a pause is often timed from the end of the previous word ("I" lasting
+1.3 s). Section boundaries fall exactly there, so each word is trimmed to the
+voiced part of its span when it holds a clear stretch of silence at its edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from mock_interview.analysis.transcript import Word
+from mock_interview.speech.audio import SAMPLE_RATE
+
+FRAME_S = 0.01
+# A silence this long inside a word's span cannot be part of the word (stop closures last about 0.1 s).
+MIN_SILENCE_S = 0.2
+# Shortest word left after trimming.
+MIN_WORD_S = 0.08
+
+
+def frame_levels(audio: np.ndarray) -> np.ndarray:
+    """Level of each 10 ms frame in dB."""
+    hop = int(SAMPLE_RATE * FRAME_S)
+    n = len(audio) // hop
+    frames = audio[: n * hop].reshape(n, hop)
+    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+    return 20 * np.log10(rms + 1e-10)
+
+
+def voiced_mask(levels: np.ndarray) -> np.ndarray:
+    """Frames louder than the noise floor by a share of the speech's dynamic range."""
+    floor, loud = np.percentile(levels, 10), np.percentile(levels, 95)
+    return levels > floor + 0.3 * (loud - floor)
+
+
+def _silent_runs(voiced: np.ndarray, a: int, b: int) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i in range(a, b):
+        if not voiced[i] and start is None:
+            start = i
+        elif voiced[i] and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, b))
+    min_frames = int(MIN_SILENCE_S / FRAME_S)
+    return [(s, e) for s, e in runs if e - s >= min_frames]
+
+
+def refine_word_times(words: tuple[Word, ...], audio: np.ndarray) -> tuple[Word, ...]:
+    if not words or len(audio) < SAMPLE_RATE * FRAME_S * 10:
+        return words
+    voiced = voiced_mask(frame_levels(audio))
+    n = len(voiced)
+    refined = []
+    for word in words:
+        a, b = int(word.start / FRAME_S), min(n, int(np.ceil(word.end / FRAME_S)))
+        start, end = word.start, word.end
+        runs = _silent_runs(voiced, a, b)
+        inner = [r for r in runs if r[1] < b - 1]
+        # Leading silence: the word starts after the last silent run inside its span.
+        if inner and (b - inner[-1][1]) * FRAME_S >= MIN_WORD_S:
+            start = inner[-1][1] * FRAME_S
+        # Trailing silence: the word ends where a silent run that reaches the end of its span begins.
+        if runs and runs[-1][1] >= b - 1 and runs[-1][0] * FRAME_S - start >= MIN_WORD_S:
+            end = runs[-1][0] * FRAME_S
+        refined.append(replace(word, start=round(start, 3), end=round(end, 3)))
+    return tuple(refined)

