@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both set up everything they need.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test system-deps fixtures schema clean
+
+demo: system-deps $(STAMP)
+	$(BIN)/mock-interview analyze audio_fixtures/weak-en-us.flac --scenario dive-deep-webhook
+	$(BIN)/mock-interview analyze audio_fixtures/strong-en-us.flac --scenario dive-deep-webhook
+
+test: system-deps $(STAMP)
+	$(BIN)/python -m pytest
+
+system-deps:
+	@./scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Regenerate the recorded answers in audio_fixtures/ (needs espeak-ng and sox; piper for the neural voice).
+fixtures: system-deps $(STAMP)
+	$(BIN)/python audio_fixtures/make_fixtures.py
+
+# Rewrite the published JSON schema of scenario files after changing the model.
+schema: $(STAMP)
+	$(BIN)/mock-interview scenarios schema -o scenarios/scenario.schema.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache

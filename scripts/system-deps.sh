@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the system packages mock-interview needs (espeak-ng for speech, PortAudio for the
+# microphone, sox for audio tools) when they are missing. Idempotent: does nothing when all are there.
+set -euo pipefail
+
+missing=()
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || missing+=(sox)
+{ ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so\.2'; } || missing+=(libportaudio2)
+command -v arecord >/dev/null 2>&1 || missing+=(alsa-utils)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "error: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+        sudo="sudo"
+    fi
+    echo "installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "error: missing system packages: ${missing[*]}." >&2
+    echo "Install them with your package manager (for example 'brew install espeak-ng portaudio sox' on macOS," >&2
+    echo "'dnf install espeak-ng portaudio sox alsa-utils' on Fedora), then run make again." >&2
+    exit 1
+fi

@@ -1,0 +1,127 @@
+"""The weak-pattern catalogue: each rule kind on small answers, and rules a user adds as data."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, assert_one_line_error, run_cli
+from mock_interview.analysis.transcript import estimate_timing
+from mock_interview.analyze import analyze_transcript
+
+SITUATION = "While reviewing dashboards, I noticed a 0.3% webhook drop rate in another team's service."
+TASK = "It was not my team and there was no ticket, but I took ownership of the fix."
+ACTION = "I pulled the logs. I analyzed the failures. I reproduced the race condition. I wrote a fix with retries."
+RESULT = "The drop rate went from 0.3% to zero, recovering $8,000 per week."
+REFLECTION = "Looking back, I would propose a shared reliability SLO with alerting across teams."
+
+
+def flags_for(text, scenario, catalogue, level="sde2"):
+    report = analyze_transcript(estimate_timing(text), scenario, level, catalogue)
+    return {f.id: f for f in report.flags}, report
+
+
+def answer(**parts: str) -> str:
+    base = {"situation": SITUATION, "task": TASK, "action": ACTION, "result": RESULT, "reflection": REFLECTION}
+    base.update(parts)
+    return " ".join(base.values())
+
+
+def test_clean_answer_has_no_content_flags(scenario, catalogue):
+    flags, report = flags_for(answer(), scenario, catalogue)
+    assert not {f.id for f in flags.values() if f.category == "content"}, flags
+    assert [s.timing.status != "missing" for s in report.sections] == [True] * 5
+
+
+def test_we_language_in_the_action(scenario, catalogue):
+    action = "We pulled the logs. We analyzed the failures and we figured out the root cause together. I wrote a fix."
+    flags, _ = flags_for(answer(action=action), scenario, catalogue)
+    assert "we-language" in flags and flags["we-language"].section == "action"
+    assert "we figured out" not in [e.quote for e in flags["we-language"].evidence]  # evidence is the 'we' words
+    assert {e.quote.lower() for e in flags["we-language"].evidence} >= {"we", "together"}
+
+
+def test_one_we_among_many_i_is_fine(scenario, catalogue):
+    action = ACTION + " We shipped it on Friday."
+    flags, _ = flags_for(answer(action=action), scenario, catalogue)
+    assert "we-language" not in flags
+
+
+def test_no_metric_and_vague_result(scenario, catalogue):
+    flags, _ = flags_for(answer(result="In the end things got better and the team was happy."), scenario, catalogue)
+    assert {"no-metric", "vague-result"} <= set(flags)
+    assert any("team was happy" in e.quote for e in flags["vague-result"].evidence)
+
+
+def test_improved_with_a_number_is_not_vague(scenario, catalogue):
+    flags, _ = flags_for(answer(result="As a result latency improved from 900 to 120 milliseconds."), scenario, catalogue)
+    assert "vague-result" not in flags and "no-metric" not in flags
+
+
+def test_generic_reflection(scenario, catalogue):
+    flags, _ = flags_for(answer(reflection="Looking back, I learned that communication is important."),
+                         scenario, catalogue)
+    assert "generic-reflection" in flags
+
+
+def test_passive_and_hedging(scenario, catalogue):
+    situation = SITUATION + " I kind of thought someone else would fix it eventually, I guess."
+    flags, _ = flags_for(answer(situation=situation), scenario, catalogue)
+    assert "passive" in flags and "hedging" in flags
+
+
+def test_this_kind_of_issue_is_not_a_hedge(scenario, catalogue):
+    flags, _ = flags_for(answer(reflection="Looking back, this kind of issue needs a shared SLO. That kind of alerting "
+                                           "would have caught it."), scenario, catalogue)
+    assert "hedging" not in flags
+
+
+def test_missing_task_is_reported(scenario, catalogue):
+    text = answer(task="", situation="While reviewing dashboards, I noticed a 0.3% webhook drop rate in payments.")
+    flags, report = flags_for(text, scenario, catalogue)
+    statuses = {s.timing.id: s.timing.status for s in report.sections}
+    assert statuses["task"] == "missing"
+    assert flags["missing-section"].section == "task"
+    assert "no-ownership-proof" in flags
+
+
+def test_long_situation_is_over_target(scenario, catalogue):
+    architecture = (
+        "Our platform is built from forty micro services behind an API gateway, with a message bus, three databases "
+        "and a caching layer, and each service publishes events to a shared topic that fans out to consumers. "
+    ) * 4
+    flags, _ = flags_for(answer(situation=architecture + SITUATION), scenario, catalogue)
+    assert flags["section-over-target"].section == "situation"
+
+
+def test_user_rule_folder_adds_a_rule(tmp_path):
+    (tmp_path / "jargon.yaml").write_text(
+        "rules:\n"
+        "  - id: jargon\n"
+        "    category: content\n"
+        "    kind: existence\n"
+        "    scope: [answer]\n"
+        "    tokens: ['dead letter queue', 'race condition']\n"
+        "    severity: low\n"
+        "    message: 'Jargon without explanation: {quotes}'\n"
+        "    coaching: 'Say what the term means the first time you use it.'\n"
+    )
+    run = run_cli("analyze", str(FIXTURES / "strong-joe.flac"), "--format", "json", "--rules", str(tmp_path))
+    assert run.code == 0, run.stderr
+    jargon = [f for f in run.json()["flags"] if f["id"] == "jargon"]
+    assert jargon and "race condition" in jargon[0]["message"].lower()
+    env_run = run_cli("analyze", str(FIXTURES / "strong-joe.flac"), "--format", "json",
+                      env={"MOCK_INTERVIEW_RULES": str(tmp_path)})
+    assert any(f["id"] == "jargon" for f in env_run.json()["flags"])
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("rules:\n  - id: x\n    kind: existence\n", "category"),
+    ("rules:\n  - {id: x, category: content, kind: existence, severity: low, message: m, coaching: c}\n", "tokens"),
+    ("rules:\n  - {id: x, category: content, kind: existence, tokens: ['(oops'], severity: low, message: m, "
+     "coaching: c}\n", "regular expression"),
+    ("rules: [\n", "yaml"),
+])
+def test_broken_rule_file_is_one_line(tmp_path, body, needle):
+    (tmp_path / "bad.yaml").write_text(body)
+    run = run_cli("analyze", str(FIXTURES / "weak-joe.flac"), "--rules", str(tmp_path))
+    assert_one_line_error(run, "bad.yaml", needle, code=2)
