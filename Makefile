@@ -11,6 +11,7 @@ demo: system-deps $(STAMP)
 	$(BIN)/mock-interview analyze audio_fixtures/strong-en-us.flac --scenario dive-deep-webhook
 
 test: system-deps $(STAMP)
+	$(BIN)/ruff check mock_interview tests
 	$(BIN)/python -m pytest
 
 system-deps:
@@ -24,6 +25,7 @@ $(STAMP): pyproject.toml
 
 # Regenerate the recorded answers in audio_fixtures/ (needs espeak-ng and sox; piper for the neural voice).
 fixtures: system-deps $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fixtures]'
 	$(BIN)/python audio_fixtures/make_fixtures.py
 
 # Rewrite the published JSON schema of scenario files after changing the model.

@@ -70,9 +70,7 @@ def analyze_transcript(
         speaking_s=delivery.speaking_s,
     )
     flags = evaluate(catalogue, view)
-    sections = tuple(
-        Section(t, join_words([w for s in by_section.get(t.id, ()) for w in s.words])) for t in timings
-    )
+    sections = tuple(Section(t, join_words([w for s in by_section.get(t.id, ()) for w in s.words])) for t in timings)
     return Report(
         scenario=scenario.id,
         principle=scenario.principle,

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 
 from mock_interview import __version__
@@ -61,15 +60,18 @@ ScenariosDir = Annotated[
     Path | None,
     typer.Option(
         "--scenarios",
-        help="A folder of your own scenario files, searched before the built-in ones "
-        "(also MOCK_INTERVIEW_SCENARIOS).",
+        help="A folder of your own scenario files, searched before the built-in ones (also MOCK_INTERVIEW_SCENARIOS).",
         show_default=False,
     ),
 ]
 RulesDir = Annotated[
     list[Path] | None,
-    typer.Option("--rules", metavar="DIR", help="A folder of extra weak-pattern rules in yaml (also MOCK_INTERVIEW_RULES).",
-                 show_default=False),
+    typer.Option(
+        "--rules",
+        metavar="DIR",
+        help="A folder of extra weak-pattern rules in yaml (also MOCK_INTERVIEW_RULES).",
+        show_default=False,
+    ),
 ]
 
 
@@ -131,18 +133,28 @@ def main(
 
 @app.command()
 def analyze(
-    file: Annotated[Path, typer.Argument(help="A recording (wav, flac, mp3, ogg, m4a, ...), a transcript JSON "
-                                               "(the report's 'transcript' object) or a plain-text answer.",
-                                         show_default=False)],
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="Scenario id, or a path to a scenario yaml file.")]
-    = "dive-deep-webhook",
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A recording (wav, flac, mp3, ogg, m4a, ...), a transcript JSON "
+            "(the report's 'transcript' object) or a plain-text answer.",
+            show_default=False,
+        ),
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario id, or a path to a scenario yaml file.")
+    ] = "dive-deep-webhook",
     level: Annotated[Level, typer.Option("--level", "-l", help="Sets the time budget and the bar.")] = Level.sde2,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="text for people, json for programs (report v1), "
-                                                                "markdown for notes.")] = Format.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.",
-                                                show_default=False)] = None,
-    model: Annotated[str, typer.Option(help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")]
-    = "tiny.en",
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="text for people, json for programs (report v1), markdown for notes."),
+    ] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.", show_default=False)
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
+    ] = "tiny.en",
     engine: Annotated[str, typer.Option(help="Transcription engine.")] = "faster-whisper",
     probes: Annotated[int, typer.Option(min=0, max=10, help="How many follow-up probes to list.")] = 3,
     scenarios_dir: ScenariosDir = None,
@@ -150,7 +162,7 @@ def analyze(
 ) -> None:
     """Analyse one answer: STAR sections against their targets, weak-answer flags, delivery, probes and a verdict.
 
-    Audio is transcribed on this machine with Whisper. Plain text has no times, so they are estimated at 150 words a minute and the report says so.
+    Audio is transcribed here with Whisper; plain text gets times estimated at 150 words a minute.
     """
     with _user_errors():
         from mock_interview.analysis.patterns import load_catalogue
@@ -192,8 +204,12 @@ def _transcribe_with_progress(file: Path, transcriber, read_answer):  # type: ig
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("Transcribing"), BarColumn(), TextColumn("{task.fields[label]}"),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("Transcribing"),
+        BarColumn(),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         task = progress.add_task("transcribe", total=None, label="")
 
@@ -270,13 +286,16 @@ def scenarios_validate(
         known = load_catalogue(rules or ()).ids
         for path in files:
             s = load_scenario_file(path, known)
-            out.print(f"[green]ok[/] {path}: {s.id} ({s.principle}), {len(s.probes)} probes, {len(s.quiz)} quiz questions")
+            out.print(
+                f"[green]ok[/] {path}: {s.id} ({s.principle}), {len(s.probes)} probes, {len(s.quiz)} quiz questions"
+            )
 
 
 @scenarios_app.command("schema")
 def scenarios_schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema to this file.",
-                                                show_default=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)
+    ] = None,
 ) -> None:
     """Print the JSON schema of scenario files, for editors and other tools."""
     with _user_errors():

@@ -171,7 +171,9 @@ def _first_error(path: Path, err: ValidationError) -> InputError:
     errors = err.errors()
     first = errors[0]
     # Pydantic appends the validator kind to a location for unions; a plain dotted path reads better.
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in ("", "[key]"))))
+    loc = tuple(
+        p for p in first["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in ("", "[key]")))
+    )
     msg = first["msg"].removeprefix("Value error, ")
     msg = msg[:1].lower() + msg[1:]
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""

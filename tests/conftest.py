@@ -36,7 +36,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
     full_env.pop("MOCK_INTERVIEW_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "mock_interview", *args],
-        capture_output=True, text=True, env=full_env, timeout=timeout, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 

@@ -53,13 +53,16 @@ def test_no_metric_and_vague_result(scenario, catalogue):
 
 
 def test_improved_with_a_number_is_not_vague(scenario, catalogue):
-    flags, _ = flags_for(answer(result="As a result latency improved from 900 to 120 milliseconds."), scenario, catalogue)
+    flags, _ = flags_for(
+        answer(result="As a result latency improved from 900 to 120 milliseconds."), scenario, catalogue
+    )
     assert "vague-result" not in flags and "no-metric" not in flags
 
 
 def test_generic_reflection(scenario, catalogue):
-    flags, _ = flags_for(answer(reflection="Looking back, I learned that communication is important."),
-                         scenario, catalogue)
+    flags, _ = flags_for(
+        answer(reflection="Looking back, I learned that communication is important."), scenario, catalogue
+    )
     assert "generic-reflection" in flags
 
 
@@ -70,8 +73,14 @@ def test_passive_and_hedging(scenario, catalogue):
 
 
 def test_this_kind_of_issue_is_not_a_hedge(scenario, catalogue):
-    flags, _ = flags_for(answer(reflection="Looking back, this kind of issue needs a shared SLO. That kind of alerting "
-                                           "would have caught it."), scenario, catalogue)
+    flags, _ = flags_for(
+        answer(
+            reflection="Looking back, this kind of issue needs a shared SLO. That kind of alerting "
+            "would have caught it."
+        ),
+        scenario,
+        catalogue,
+    )
     assert "hedging" not in flags
 
 
@@ -109,18 +118,25 @@ def test_user_rule_folder_adds_a_rule(tmp_path):
     assert run.code == 0, run.stderr
     jargon = [f for f in run.json()["flags"] if f["id"] == "jargon"]
     assert jargon and "race condition" in jargon[0]["message"].lower()
-    env_run = run_cli("analyze", str(FIXTURES / "strong-joe.flac"), "--format", "json",
-                      env={"MOCK_INTERVIEW_RULES": str(tmp_path)})
+    env_run = run_cli(
+        "analyze", str(FIXTURES / "strong-joe.flac"), "--format", "json", env={"MOCK_INTERVIEW_RULES": str(tmp_path)}
+    )
     assert any(f["id"] == "jargon" for f in env_run.json()["flags"])
 
 
-@pytest.mark.parametrize("body,needle", [
-    ("rules:\n  - id: x\n    kind: existence\n", "category"),
-    ("rules:\n  - {id: x, category: content, kind: existence, severity: low, message: m, coaching: c}\n", "tokens"),
-    ("rules:\n  - {id: x, category: content, kind: existence, tokens: ['(oops'], severity: low, message: m, "
-     "coaching: c}\n", "regular expression"),
-    ("rules: [\n", "yaml"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ("rules:\n  - id: x\n    kind: existence\n", "category"),
+        ("rules:\n  - {id: x, category: content, kind: existence, severity: low, message: m, coaching: c}\n", "tokens"),
+        (
+            "rules:\n  - {id: x, category: content, kind: existence, tokens: ['(oops'], severity: low, message: m, "
+            "coaching: c}\n",
+            "regular expression",
+        ),
+        ("rules: [\n", "yaml"),
+    ],
+)
 def test_broken_rule_file_is_one_line(tmp_path, body, needle):
     (tmp_path / "bad.yaml").write_text(body)
     run = run_cli("analyze", str(FIXTURES / "weak-joe.flac"), "--rules", str(tmp_path))

@@ -67,9 +67,15 @@ def test_numbers_come_out_whole(engine):
     assert any(re.fullmatch(r"0\.3%", w.word.strip(".,")) for w in words), [w.word for w in words][:40]
 
 
-@pytest.mark.parametrize("suffix,args", [
-    (".mp3", []), (".ogg", []), (".wav", ["-r", "44100", "-c", "2"]), (".wav", ["-r", "8000"]),
-])
+@pytest.mark.parametrize(
+    "suffix,args",
+    [
+        (".mp3", []),
+        (".ogg", []),
+        (".wav", ["-r", "44100", "-c", "2"]),
+        (".wav", ["-r", "8000"]),
+    ],
+)
 def test_common_formats_rates_and_channels(engine, tmp_path, suffix, args):
     out = tmp_path / f"answer{suffix}"
     subprocess.run(["sox", str(FIXTURES / "weak-joe.flac"), *args, str(out)], check=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mock_interview.analysis.patterns import Match, SectionTiming, Thresholds, word_regex, find_matches
+from mock_interview.analysis.patterns import Match, SectionTiming, Thresholds, find_matches, word_regex
 from mock_interview.analysis.star import SectionSpan
 from mock_interview.analysis.transcript import Sentence, Word, normalize
 from mock_interview.scenario import Scenario

@@ -351,6 +351,7 @@ def _check_band(rule: Rule, view: AnswerView) -> list[Flag]:
     low, high = rule.min or 0.0, rule.max or float("inf")
     if view.speaking_s <= 0 or low <= value <= high:
         return []
+
     # The sentences furthest outside the band show where the pace went wrong.
     def pace(s: Sentence) -> float:
         return len(s.words) / max(s.end - s.start, 0.1) * 60
@@ -386,9 +387,7 @@ def _check_over_target(rule: Rule, view: AnswerView) -> list[Flag]:
         cutoff = (t.start_s or 0) + t.target_s
         past = [s for s in sentences if s.end > cutoff] or list(sentences)
         evidence = [sentence_evidence(view.words, s) for s in past]
-        flags.append(
-            _flag(rule, evidence, t.id, section=t.id.capitalize(), duration=t.duration_s, target=t.target_s)
-        )
+        flags.append(_flag(rule, evidence, t.id, section=t.id.capitalize(), duration=t.duration_s, target=t.target_s))
     return flags
 
 

@@ -99,9 +99,7 @@ def _grammar_scores(text: str) -> list[float]:
     """Person and tense: first-person past verbs tell an Action, numbers a Result, modals a Reflection."""
     tokens = text.split()
     first_person_past = sum(
-        1
-        for a, b in zip(tokens, tokens[1:])
-        if a == "i" and (b.endswith("ed") or b in _PAST_IRREGULAR)
+        1 for a, b in zip(tokens, tokens[1:]) if a == "i" and (b.endswith("ed") or b in _PAST_IRREGULAR)
     )
     numbers = sum(1 for t in tokens if re.search(r"\d", t))
     modal = len(re.findall(r"\b(would|should|could|will|going forward|next time)\b", text))

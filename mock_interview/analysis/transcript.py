@@ -65,7 +65,7 @@ class Sentence:
 def normalize(token: str) -> str:
     """Lower case, apostrophes unified, surrounding punctuation dropped: 'Didn’t,' -> "didn't"."""
     token = token.strip().lower().replace("’", "'").replace("‘", "'")
-    return token.strip(".,!?;:\"()[]{}…—–-")
+    return token.strip('.,!?;:"()[]{}…—–-')
 
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
@@ -144,7 +144,9 @@ def transcript_from_json(data: object, path: Path) -> Transcript:
     words: list[Word] = []
     for i, item in enumerate(data["words"]):
         try:
-            word = Word(str(item["word"]), float(item["start"]), float(item["end"]), float(item.get("probability", 1.0)))
+            word = Word(
+                str(item["word"]), float(item["start"]), float(item["end"]), float(item.get("probability", 1.0))
+            )
         except (KeyError, TypeError, ValueError):
             raise InputError(f"{path}: words[{i}]: needs 'word', 'start' and 'end' (seconds)") from None
         if word.end < word.start or (words and word.start < words[-1].start):

@@ -37,8 +37,17 @@ def render(report: Report) -> str:
     d = report.delivery
     fillers = ", ".join(f"{k} ×{v}" for k, v in d.fillers.items()) or "none heard"
     pauses = ", ".join(f"{p.duration_s:.1f} s at {clock(p.start_s)}" for p in d.long_pauses) or "none"
-    lines += ["", "## Delivery", "", f"- Pace: {d.words_per_minute:.0f} words a minute",
-              f"- Fillers: {fillers}", f"- Long pauses: {pauses}", "", "## Follow-up probes", ""]
+    lines += [
+        "",
+        "## Delivery",
+        "",
+        f"- Pace: {d.words_per_minute:.0f} words a minute",
+        f"- Fillers: {fillers}",
+        f"- Long pauses: {pauses}",
+        "",
+        "## Follow-up probes",
+        "",
+    ]
     for c in report.probes:
         why = f" (follows up on {', '.join(c.triggered_by)})" if c.triggered_by else ""
         lines.append(f"1. {c.probe.question}{why}")

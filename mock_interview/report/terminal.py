@@ -30,17 +30,31 @@ def _bar(duration: float | None, target: float, scale: float) -> Text:
 
 def section_table(report: Report) -> Table:
     table = Table(title="STAR sections", title_justify="left", expand=False)
-    for name, justify in (("", "center"), ("section", "left"), ("from", "right"), ("to", "right"),
-                          ("actual", "right"), ("target", "right"), ("", "left"), ("status", "left")):
+    for name, justify in (
+        ("", "center"),
+        ("section", "left"),
+        ("from", "right"),
+        ("to", "right"),
+        ("actual", "right"),
+        ("target", "right"),
+        ("", "left"),
+        ("status", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    scale = max([s.timing.target_s * 1.6 for s in report.sections]
-                + [s.timing.duration_s or 0 for s in report.sections])
+    scale = max(
+        [s.timing.target_s * 1.6 for s in report.sections] + [s.timing.duration_s or 0 for s in report.sections]
+    )
     for s in report.sections:
         t = s.timing
         actual = "-" if t.duration_s is None else f"{t.duration_s:.1f} s"
         table.add_row(
-            SECTION_LETTERS[t.id], t.id.capitalize(), clock(t.start_s), clock(t.end_s), actual,
-            f"{t.target_s:.0f} s", _bar(t.duration_s, t.target_s, scale),
+            SECTION_LETTERS[t.id],
+            t.id.capitalize(),
+            clock(t.start_s),
+            clock(t.end_s),
+            actual,
+            f"{t.target_s:.0f} s",
+            _bar(t.duration_s, t.target_s, scale),
             Text(t.status, style=STATUS_STYLE[t.status]),
         )
     return table
@@ -83,8 +97,13 @@ def delivery_text(report: Report) -> Text:
 
 def render(report: Report, console: Console) -> None:
     console.print(Text(f"{report.principle}: {report.question}", style="bold"))
-    console.print(Text(f"scenario {report.scenario} · level {report.level} · {clock(report.duration_s)} of audio"
-                       + (f" · {report.engine}" if report.engine else ""), style="dim"))
+    console.print(
+        Text(
+            f"scenario {report.scenario} · level {report.level} · {clock(report.duration_s)} of audio"
+            + (f" · {report.engine}" if report.engine else ""),
+            style="dim",
+        )
+    )
     console.print(section_table(report))
     console.print(flags_panel(report))
     console.print(delivery_text(report))
@@ -94,5 +113,6 @@ def render(report: Report, console: Console) -> None:
             why = f" (follows up on {', '.join(c.triggered_by)})" if c.triggered_by else ""
             console.print(f"  {i}. {c.probe.question}", Text(why, style="dim"))
     style = "green" if report.verdict.label.endswith("Hire") and "No" not in report.verdict.label else "red"
-    console.print(Panel("\n".join(report.verdict.reasons), title=f"Bar raiser thinks: {report.verdict.label}",
-                        border_style=style))
+    console.print(
+        Panel("\n".join(report.verdict.reasons), title=f"Bar raiser thinks: {report.verdict.label}", border_style=style)
+    )

@@ -114,7 +114,9 @@ def load_engine(engine: str = DEFAULT_ENGINE, model: str = DEFAULT_MODEL) -> Eng
     raise SetupError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
 
 
-def transcribe_audio(audio: np.ndarray, engine: Engine, source: str, progress: ProgressCallback | None = None) -> Transcript:
+def transcribe_audio(
+    audio: np.ndarray, engine: Engine, source: str, progress: ProgressCallback | None = None
+) -> Transcript:
     transcript = engine.transcribe(audio, progress)
     if not transcript.words:
         raise AudioError(f"{source}: no speech found in the recording ({transcript.duration_s:.1f} s of audio)")
