@@ -7,7 +7,7 @@ from pathlib import Path
 from mock_interview.analysis.pacing import measure_delivery, section_timings
 from mock_interview.analysis.patterns import AnswerView, Catalogue, evaluate
 from mock_interview.analysis.probes import DEFAULT_PROBES, choose_probes
-from mock_interview.analysis.star import segment
+from mock_interview.analysis.star import segment, signals_said
 from mock_interview.analysis.transcript import Transcript, join_words, read_transcript_file, split_sentences
 from mock_interview.analysis.verdict import judge
 from mock_interview.errors import InputError
@@ -70,7 +70,11 @@ def analyze_transcript(
         speaking_s=delivery.speaking_s,
     )
     flags = evaluate(catalogue, view)
-    sections = tuple(Section(t, join_words([w for s in by_section.get(t.id, ()) for w in s.words])) for t in timings)
+    said = {t.id: signals_said(scenario, t.id, by_section.get(t.id, ())) for t in timings}
+    sections = tuple(
+        Section(t, join_words([w for s in by_section.get(t.id, ()) for w in s.words]), tuple(said[t.id]))
+        for t in timings
+    )
     return Report(
         scenario=scenario.id,
         principle=scenario.principle,
@@ -81,7 +85,7 @@ def analyze_transcript(
         flags=tuple(flags),
         delivery=delivery,
         probes=tuple(choose_probes(scenario, flags, probes)),
-        verdict=judge(flags, timings, scenario.principle, catalogue.content_ids()),
+        verdict=judge(flags, timings, scenario.principle, said, sum(len(s.signals) for s in scenario.sections)),
         engine=engine,
         source=transcript.source,
     )

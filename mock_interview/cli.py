@@ -18,6 +18,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mock_interview import __version__
 from mock_interview.errors import InputError, MockInterviewError
@@ -76,7 +77,7 @@ RulesDir = Annotated[
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -255,22 +256,43 @@ def scenarios_show(
         if fmt is ListFormat.json:
             sys.stdout.write(s.model_dump_json(indent=2) + "\n")
             return
-        out.print(f"[bold]{s.principle}: {s.title}[/]\n{s.question}\n\n{s.overview}\n")
+        out.print(f"[bold]{escape(s.principle)}: {escape(s.title)}[/]\n{escape(s.question)}\n\n{escape(s.overview)}\n")
         for sec in s.sections:
-            out.print(f"[bold]{sec.id.capitalize()}[/] · target {sec.target_s:.0f} s")
+            out.print(f"[bold]{escape(sec.id.capitalize())}[/] · target {sec.target_s:.0f} s")
             if sec.strong_example:
-                out.print(f"  Strong: {sec.strong_example}")
-            out.print(f"  Signals: {', '.join(sec.signals)}")
-            out.print(f"  [green]Coaching:[/] {sec.coaching}")
-            out.print(f"  [yellow]Common mistake:[/] {sec.common_mistake}\n")
+                out.print(f"  Strong: {escape(sec.strong_example)}")
+            out.print(f"  Signals: {escape(', '.join(sec.signals))}")
+            out.print(f"  [green]Coaching:[/] {escape(sec.coaching)}")
+            out.print(f"  [yellow]Common mistake:[/] {escape(sec.common_mistake)}\n")
         out.print("[bold]Follow-up probes[/]")
         for p in s.probes:
-            out.print(f"  • {p.question} [dim](probes: {p.assesses}; follows up on {', '.join(p.targets)})[/]")
-        out.print(f"\n[bold]Weak answer[/]: {s.weak_answer.text}\n[red]Bar raiser:[/] {s.weak_answer.bar_raiser}\n")
-        out.print("[bold]Levels[/]")
+            out.print(
+                f"  • {escape(p.question)} [dim](probes: {escape(p.assesses)} Follows up on {', '.join(p.targets)}.)[/]"
+            )
+            out.print(f"    [red]Weak:[/] {escape(p.weak.answer)} [dim]{escape(p.weak.why or '')}[/]")
+            out.print(f"    [green]Strong:[/] {escape(p.strong.answer)} [dim]“{escape(p.key_quote)}”[/]")
+        out.print(f"\n[bold]Weak answer[/]: {escape(s.weak_answer.text)}")
+        for phrase in s.weak_answer.flagged_phrases:
+            out.print(f"  [red]✗[/] {escape(phrase)}")
+        out.print(f"[red]Bar raiser thinks:[/] {escape(s.weak_answer.bar_raiser)}\n")
+        out.print("[bold]Quiz[/]")
+        for q in s.quiz:
+            out.print(f"  {escape(q.question)}")
+            for i, option in enumerate(q.options):
+                mark = "[green]✓[/]" if i == q.answer else " "
+                out.print(f"   {mark} {chr(ord('a') + i)}) {escape(option)}")
+            out.print(f"    [dim]{escape(q.explanation)}[/]")
+        out.print("\n[bold]Leadership principles[/]")
+        for lp in s.principles:
+            out.print(f"  {escape(lp.name)}: {escape(lp.focus)}")
+            out.print(
+                f"    [green]Emphasize:[/] {escape(lp.emphasize)}\n    [yellow]Downplay:[/] {escape(lp.downplay)}"
+            )
+        out.print("\n[bold]Levels[/]")
         for name, lvl in s.levels.items():
             span = f"{lvl.budget_min_s:.0f}-{lvl.budget_s:.0f}" if lvl.budget_min_s else f"up to {lvl.budget_s:.0f}"
-            out.print(f"  {lvl.title} ({name}): {span} s. {lvl.bar}")
+            out.print(f"  {escape(lvl.title)} ({name}), {span} s: {escape(lvl.focus)}")
+            out.print(f"    Bar: {escape(lvl.bar)}\n    Reflection: {escape(lvl.reflection)}")
 
 
 @scenarios_app.command("validate")

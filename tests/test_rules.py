@@ -15,8 +15,8 @@ RESULT = "The drop rate went from 0.3% to zero, recovering $8,000 per week."
 REFLECTION = "Looking back, I would propose a shared reliability SLO with alerting across teams."
 
 
-def flags_for(text, scenario, catalogue, level="sde2"):
-    report = analyze_transcript(estimate_timing(text), scenario, level, catalogue)
+def flags_for(text, scenario, catalogue, level="sde2", wpm=150.0):
+    report = analyze_transcript(estimate_timing(text, wpm=wpm), scenario, level, catalogue)
     return {f.id: f for f in report.flags}, report
 
 
@@ -100,6 +100,20 @@ def test_long_situation_is_over_target(scenario, catalogue):
     ) * 4
     flags, _ = flags_for(answer(situation=architecture + SITUATION), scenario, catalogue)
     assert flags["section-over-target"].section == "situation"
+
+
+@pytest.mark.parametrize("wpm,fires", [(100, True), (150, False), (215, True)])
+def test_pace_band(scenario, catalogue, wpm, fires):
+    flags, report = flags_for(answer(), scenario, catalogue, wpm=wpm)
+    assert report.delivery.words_per_minute == pytest.approx(wpm, rel=0.05)
+    assert ("pace" in flags) is fires
+
+
+def test_fillers_that_whisper_kept_are_counted(scenario, catalogue):
+    action = "Um, I pulled the logs. Uh, I analyzed the failures, you know, um, and I wrote a fix. Um, I tested it."
+    flags, report = flags_for(answer(action=action), scenario, catalogue)
+    assert report.delivery.fillers == {"um": 3, "uh": 1, "you know": 1}
+    assert "filler-words" in flags and len(flags["filler-words"].evidence) == 5
 
 
 def test_user_rule_folder_adds_a_rule(tmp_path):

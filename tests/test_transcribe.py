@@ -47,6 +47,7 @@ def test_timestamps_monotonic_and_inside_the_audio(engine, name):
     duration = len(audio) / SAMPLE_RATE
     words = transcribe_audio(audio, engine, name).words
     assert len(words) > 20
+    assert all(type(w.start) is float and type(w.end) is float for w in words)  # plain floats, not numpy
     for a, b in zip(words, words[1:]):
         assert a.start <= a.end <= b.start + 1e-6
     assert words[0].start >= 0 and words[-1].end <= duration + 0.05

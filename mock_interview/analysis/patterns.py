@@ -116,9 +116,6 @@ class Catalogue:
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
 
-    def content_ids(self) -> set[str]:
-        return {r.id for r in self.rules if r.category == "content"}
-
 
 @dataclass(frozen=True)
 class Evidence:

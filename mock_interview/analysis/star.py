@@ -31,6 +31,8 @@ W_SIMILARITY = 2.0
 W_POSITION = 3.0
 W_PAUSE = 1.0
 SKIP_PENALTY = 2.5
+# Signal phrases this long may be said with one word different.
+SIGNAL_SLACK_FROM = 4
 
 _PAST_IRREGULAR = {
     "brought", "built", "found", "made", "led", "ran", "sent", "told", "took", "wrote", "got", "went",
@@ -87,6 +89,25 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in text.split() if normalize(w) and normalize(w) not in _STOPWORDS]
 
 
+def phrase_stems(text: str) -> set[str]:
+    """Every word of a phrase, stemmed; small words stay, since 'not my team' hangs on 'not'."""
+    return {stem(w) for w in text.split() if normalize(w) and normalize(w) not in ("a", "an", "the")}
+
+
+def signal_present(signal: set[str], sentence: set[str]) -> bool:
+    """A signal phrase is said when one sentence holds its words in any order ('recovered $8,000 per week');
+    a phrase of four words or more may miss one, as speech rarely repeats a page word for word."""
+    missing = len(signal - sentence)
+    return bool(signal) and missing <= (1 if len(signal) >= SIGNAL_SLACK_FROM else 0)
+
+
+def signals_said(scenario: Scenario, section_id: str, sentences: tuple[Sentence, ...]) -> list[str]:
+    """The scenario's signal phrases for a section that the candidate said in that section."""
+    said = [phrase_stems(_sentence_text(s)) for s in sentences]
+    signals = scenario.section(section_id).signals
+    return [sig for sig in signals if any(signal_present(phrase_stems(sig), words) for words in said)]
+
+
 def _sentence_text(sentence: Sentence) -> str:
     return " ".join(n for n in (normalize(w.word) for w in sentence.words) if n)
 
@@ -129,7 +150,7 @@ class _Vocabulary:
             for w in words:
                 counts[w] = counts.get(w, 0) + 1
         self.idf = {w: math.log(1 + len(texts) / c) for w, c in counts.items()}
-        self.signals = [[set(content_stems(sig)) for sig in s.signals] for s in scenario.sections]
+        self.signals = [[phrase_stems(sig) for sig in s.signals] for s in scenario.sections]
 
     def similarity(self, stems: list[str]) -> list[float]:
         if not stems:
@@ -140,16 +161,9 @@ class _Vocabulary:
         coverage = min(1.0, sum(1 for w in stems if w in self.idf) / len(stems) * 2)
         return [coverage * w / total for w in weights]
 
-    def signal_hits(self, stems: list[str]) -> list[float]:
-        present = set(stems)
-        scores = []
-        for signals in self.signals:
-            score = 0.0
-            for sig in signals:
-                if sig and len(sig & present) / len(sig) >= 0.6:
-                    score += 1.0
-            scores.append(min(score, 2.0))
-        return scores
+    def signal_hits(self, text: str) -> list[float]:
+        present = phrase_stems(text)
+        return [min(2.0, float(sum(1 for sig in signals if signal_present(sig, present)))) for signals in self.signals]
 
 
 def _position_scores(fraction: float, spans: list[tuple[float, float]]) -> list[float]:
@@ -179,7 +193,7 @@ def emission_scores(sentences: list[Sentence], scenario: Scenario, level: str) -
         parts = zip(
             _cue_scores(text, cues),
             _grammar_scores(text),
-            vocab.signal_hits(stems),
+            vocab.signal_hits(text),
             vocab.similarity(stems),
             _position_scores(middle, spans),
         )

@@ -24,14 +24,6 @@ CONCERNS = {
     "generic-reflection": "closes on a generic lesson",
     "hedging": "hedges where it should state",
 }
-STRENGTHS = {
-    "we-language": "the action is told in the first person",
-    "no-metric": "the result is quantified",
-    "handoff": "you owned the fix end to end",
-    "no-ownership-proof": "the ownership boundary is explicit",
-    "unverified": "the fix was verified",
-    "generic-reflection": "the reflection is specific to the story",
-}
 
 
 @dataclass(frozen=True)
@@ -41,7 +33,10 @@ class Verdict:
     score: int
 
 
-def judge(flags: list[Flag], timings: list[SectionTiming], principle: str, content_rule_ids: set[str]) -> Verdict:
+def judge(
+    flags: list[Flag], timings: list[SectionTiming], principle: str, signals: dict[str, list[str]], signal_count: int
+) -> Verdict:
+    """Place the answer on the bar raiser's scale; SIGNALS are the scenario's strong phrases the candidate said."""
     score = 0
     for f in flags:
         if f.category == "content":
@@ -49,7 +44,6 @@ def judge(flags: list[Flag], timings: list[SectionTiming], principle: str, conte
         elif f.category == "structure":
             score += STRUCTURE_POINTS[f.severity]
     label = next((name for limit, name in LABELS if score <= limit), NO_HIRE)
-    raised = {f.id for f in flags}
     content = [f for f in flags if f.category == "content"]
     reasons: list[str] = []
     if content:
@@ -60,9 +54,10 @@ def judge(flags: list[Flag], timings: list[SectionTiming], principle: str, conte
     missing = [t.id.capitalize() for t in timings if t.status == "missing"]
     if missing:
         reasons.append(f"The answer never reached the {', '.join(missing)}.")
-    strengths = [text for rule_id, text in STRENGTHS.items() if rule_id in content_rule_ids and rule_id not in raised]
-    if strengths and len(content) < 3:
-        reasons.append("Strengths: " + "; ".join(strengths) + ".")
+    said = [phrase for phrases in signals.values() for phrase in phrases]
+    if said:
+        quoted = ", ".join(f"'{p}'" for p in said[:6]) + (", ..." if len(said) > 6 else "")
+        reasons.append(f"Says what a strong answer says: {quoted} ({len(said)} of {signal_count} signal phrases).")
     for f in flags:
         if f.category != "content" and f.id != "missing-section":
             reasons.append(f.message)

@@ -22,6 +22,7 @@ REPORT_SCHEMA = "mock-interview/report/v1"
 class Section:
     timing: SectionTiming
     text: str
+    signals: tuple[str, ...] = ()  # the scenario's strong phrases said in this section
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Report:
                     "target_s": s.timing.target_s,
                     "status": s.timing.status,
                     "text": s.text,
+                    "signals": list(s.signals),
                 }
                 for s in self.sections
             ],

@@ -111,8 +111,12 @@ def render(report: Report, console: Console) -> None:
         console.print(Text("\nFollow-up probes a bar raiser would ask:", style="bold"))
         for i, c in enumerate(report.probes, 1):
             why = f" (follows up on {', '.join(c.triggered_by)})" if c.triggered_by else ""
-            console.print(f"  {i}. {c.probe.question}", Text(why, style="dim"))
+            console.print(Text(f"  {i}. {c.probe.question}"), Text(why, style="dim"))
     style = "green" if report.verdict.label.endswith("Hire") and "No" not in report.verdict.label else "red"
     console.print(
-        Panel("\n".join(report.verdict.reasons), title=f"Bar raiser thinks: {report.verdict.label}", border_style=style)
+        Panel(
+            Text("\n".join(report.verdict.reasons)),
+            title=f"Bar raiser thinks: {report.verdict.label}",
+            border_style=style,
+        )
     )

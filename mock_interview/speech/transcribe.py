@@ -99,7 +99,14 @@ class FasterWhisperEngine:
         for segment in segments:
             for w in segment.words or ():
                 if w.word.strip():
-                    words.append(Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 3)))
+                    words.append(
+                        Word(
+                            w.word.strip(),
+                            round(float(w.start), 3),
+                            round(float(w.end), 3),
+                            round(float(w.probability), 3),
+                        )
+                    )
             if progress:
                 progress(min(segment.end, total), total)
         if progress:
