@@ -404,9 +404,7 @@ def make_strong(name: str, out: Path, tmp: Path, piper: "Piper | None" = None) -
     else:
         assert piper is not None
         clips = [piper.clip(STRONG[s], tmp, f"{name}-{s}") for s in SECTION_IDS]
-        voice_desc = "piper en_US joe medium (neural)"
-        gen = {"engine": "piper", "version": piper.version, "voice": "en_US-joe-medium",
-               "onnxruntime_seed": PIPER_SEED, "sentence_silence_s": PIPER_SENTENCE_SILENCE_S}
+        voice_desc, gen = piper_description(piper)
     gen.update({"sox": tool_version(["sox", "--version"]), "lead_in_s": lead,
                 "section_gaps_s": gaps, "voiced_dbfs": VOICED_DBFS})
     meta = {
@@ -420,6 +418,14 @@ def make_strong(name: str, out: Path, tmp: Path, piper: "Piper | None" = None) -
     return staged_fixture(name, STRONG, clips, lead, gaps, meta, out)
 
 
+def piper_description(piper: "Piper") -> tuple[str, dict]:
+    """The sidecar's voice line and generator settings for a Piper-rendered fixture."""
+    return "piper en_US joe medium (neural)", {
+        "engine": "piper", "version": piper.version, "voice": "en_US-joe-medium",
+        "onnxruntime_seed": PIPER_SEED, "sentence_silence_s": PIPER_SENTENCE_SILENCE_S,
+    }
+
+
 def make_weak(name: str, out: Path, tmp: Path, piper: "Piper | None" = None) -> dict:
     engine, voice, rate, lead, gap = WEAK_FIXTURES[name]
     if engine == "espeak-ng":
@@ -431,9 +437,7 @@ def make_weak(name: str, out: Path, tmp: Path, piper: "Piper | None" = None) -> 
     else:
         assert piper is not None
         clips = [piper.clip(WEAK[s], tmp, f"{name}-{s}") if WEAK[s] else None for s in SECTION_IDS]
-        voice_desc = "piper en_US joe medium (neural)"
-        gen = {"engine": "piper", "version": piper.version, "voice": "en_US-joe-medium",
-               "onnxruntime_seed": PIPER_SEED, "sentence_silence_s": PIPER_SENTENCE_SILENCE_S}
+        voice_desc, gen = piper_description(piper)
     n_gaps = sum(c is not None for c in clips) - 1
     gen.update({"sox": tool_version(["sox", "--version"]), "lead_in_s": lead,
                 "section_gaps_s": [gap] * n_gaps, "voiced_dbfs": VOICED_DBFS})

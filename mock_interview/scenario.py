@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mock_interview.datafiles import load_yaml, validation_error
 from mock_interview.errors import InputError
 
 SECTION_IDS: tuple[str, ...] = ("situation", "task", "action", "result", "reflection")
@@ -157,36 +157,13 @@ class Scenario(_Strict):
         return ids | set(self.weak_answer.expected_flags)
 
 
-def _format_location(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-def _first_error(path: Path, err: ValidationError) -> InputError:
-    errors = err.errors()
-    first = errors[0]
-    # Pydantic appends the validator kind to a location for unions; a plain dotted path reads better.
-    loc = tuple(
-        p for p in first["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in ("", "[key]")))
-    )
-    msg = first["msg"].removeprefix("Value error, ")
-    msg = msg[:1].lower() + msg[1:]
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return InputError(f"{path}: {_format_location(loc)}: {msg}{more}")
-
-
 def parse_scenario(data: object, path: Path, known_flags: set[str] | None = None) -> Scenario:
     if not isinstance(data, dict):
         raise InputError(f"{path}: (top level): expected a mapping of fields, got {type(data).__name__}")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise _first_error(path, err) from None
+        raise validation_error(path, err) from None
     if known_flags is not None:
         for i, probe in enumerate(scenario.probes):
             for flag in probe.targets:
@@ -199,20 +176,7 @@ def parse_scenario(data: object, path: Path, known_flags: set[str] | None = None
 
 
 def load_scenario_file(path: Path, known_flags: set[str] | None = None) -> Scenario:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such scenario file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read: {err}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(top level)"
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise InputError(f"{path}: {where}: not valid YAML: {problem}") from None
-    return parse_scenario(data, path, known_flags)
+    return parse_scenario(load_yaml(path, "no such scenario file"), path, known_flags)
 
 
 def builtin_scenario_dir() -> Path:

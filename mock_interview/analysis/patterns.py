@@ -15,10 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mock_interview.analysis.transcript import Sentence, Word, join_words, normalize
+from mock_interview.datafiles import load_yaml, validation_error
 from mock_interview.errors import InputError
 from mock_interview.scenario import SECTION_IDS
 
@@ -142,18 +142,9 @@ def word_regex(token: str) -> re.Pattern[str]:
 
 def _read_rule_file(path: Path) -> RuleFile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(f"{path}: line {mark.line + 1 if mark else '?'}: not valid YAML") from None
-    except OSError as err:
-        raise InputError(f"{path}: cannot read: {err}") from None
-    try:
-        return RuleFile.model_validate(data)
+        return RuleFile.model_validate(load_yaml(path) or {})
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: {loc}: {first['msg'].removeprefix('Value error, ')}") from None
+        raise validation_error(path, err) from None
 
 
 def load_catalogue(user_dirs: Iterable[Path] = ()) -> Catalogue:

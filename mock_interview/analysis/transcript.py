@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mock_interview.datafiles import read_text
 from mock_interview.errors import InputError
 
 # A plain text has no times; they are estimated at this pace and the report says so.
@@ -159,12 +160,7 @@ def transcript_from_json(data: object, path: Path) -> Transcript:
 
 
 def read_transcript_file(path: Path) -> Transcript:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read as text: {err}") from None
+    text = read_text(path)
     if not text.strip():
         raise InputError(f"{path}: the transcript is empty")
     if path.suffix.lower() == ".json":
