@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test system-deps fixtures schema clean
 
 demo: system-deps $(STAMP)
-	$(BIN)/mock-interview analyze audio_fixtures/weak-en-us.flac --scenario dive-deep-webhook
-	$(BIN)/mock-interview analyze audio_fixtures/strong-en-us.flac --scenario dive-deep-webhook
+	$(BIN)/mock-interview analyze audio_fixtures/weak-joe.flac --scenario dive-deep-webhook
+	$(BIN)/mock-interview analyze audio_fixtures/strong-joe.flac --scenario dive-deep-webhook
 
 test: system-deps $(STAMP)
 	$(BIN)/ruff check mock_interview tests

@@ -19,7 +19,6 @@ from mock_interview.datafiles import load_yaml, validation_error
 from mock_interview.errors import InputError
 
 SECTION_IDS: tuple[str, ...] = ("situation", "task", "action", "result", "reflection")
-SECTION_LETTERS = {"situation": "S", "task": "T", "action": "A", "result": "R", "reflection": "L"}
 LEVEL_IDS: tuple[str, ...] = ("sde1", "sde2", "senior")
 SCENARIOS_ENV = "MOCK_INTERVIEW_SCENARIOS"
 

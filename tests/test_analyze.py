@@ -77,7 +77,7 @@ def test_weak_answer_raises_what_the_words_show(reports, name):
     assert {"handoff", "no-metric", "vague-result", "unverified"} <= raised
     # The seed's verdict line says "Uses 'we'", but this answer never says "we": rules follow the words.
     assert "we-language" not in raised
-    assert "No Hire" in report["verdict"]["label"] or report["verdict"]["label"] == "Not Inclined"
+    assert "No Hire" in report["verdict"]["label"]
     probes = report["probes"]
     assert probes and set(probes[0]["triggered_by"]) & raised
 

@@ -10,7 +10,7 @@ from mock_interview.analysis.patterns import Flag, SectionTiming
 POINTS = {("content", "high"): 3, ("content", "medium"): 2, ("content", "low"): 1}
 STRUCTURE_POINTS = {"high": 2, "medium": 1, "low": 1}
 LABELS = ((0, "Strong Hire"), (2, "Leaning Hire"), (6, "Leaning No Hire"))
-NO_HIRE = "Not Inclined"
+NO_HIRE = "Strong No Hire"
 
 # What each content flag says about the candidate, in the bar raiser's words.
 CONCERNS = {

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from mock_interview.report.model import Report, clock
-from mock_interview.scenario import SECTION_LETTERS
 
 STATUS_STYLE = {"ok": "green", "over": "red", "under": "yellow", "missing": "bold red"}
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
-BAR_WIDTH = 24
+BAR_WIDTH = 16
 
 
 def _bar(duration: float | None, target: float, scale: float) -> Text:
@@ -29,9 +29,8 @@ def _bar(duration: float | None, target: float, scale: float) -> Text:
 
 
 def section_table(report: Report) -> Table:
-    table = Table(title="STAR sections", title_justify="left", expand=False)
+    table = Table(title="STAR sections", title_justify="left", expand=False, box=box.SIMPLE_HEAD)
     for name, justify in (
-        ("", "center"),
         ("section", "left"),
         ("from", "right"),
         ("to", "right"),
@@ -40,7 +39,7 @@ def section_table(report: Report) -> Table:
         ("", "left"),
         ("status", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     scale = max(
         [s.timing.target_s * 1.6 for s in report.sections] + [s.timing.duration_s or 0 for s in report.sections]
     )
@@ -48,7 +47,6 @@ def section_table(report: Report) -> Table:
         t = s.timing
         actual = "-" if t.duration_s is None else f"{t.duration_s:.1f} s"
         table.add_row(
-            SECTION_LETTERS[t.id],
             t.id.capitalize(),
             clock(t.start_s),
             clock(t.end_s),
