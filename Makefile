@@ -11,7 +11,7 @@ demo: system-deps $(STAMP)
 	$(BIN)/mock-interview analyze audio_fixtures/strong-joe.flac --scenario dive-deep-webhook
 
 test: system-deps $(STAMP)
-	$(BIN)/ruff check mock_interview tests
+	$(BIN)/ruff check mock_interview tests benchmarks
 	$(BIN)/python -m pytest
 
 system-deps:
