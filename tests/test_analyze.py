@@ -82,6 +82,17 @@ def test_weak_answer_raises_what_the_words_show(reports, name):
     assert probes and set(probes[0]["triggered_by"]) & raised
 
 
+@pytest.mark.parametrize("name", ["weak-en-us", "weak-joe"])
+def test_weak_answer_without_a_task_reports_it_missing(reports, name):
+    report, truth = reports[name], sidecar(name)
+    for got, want in zip(report["sections"], truth["sections"]):
+        if want["start_s"] is None:
+            assert got["status"] == "missing", got
+        else:
+            assert abs(got["start_s"] - want["start_s"]) <= BOUNDARY_TOLERANCE_S, (got["id"], got["start_s"], want)
+    assert any(f["id"] == "missing-section" and f["section"] == "task" for f in report["flags"])
+
+
 def test_flag_evidence_points_at_the_words(reports):
     report = reports["weak-joe"]
     words = report["transcript"]["words"]

@@ -30,7 +30,9 @@ W_SIGNAL = 1.5
 W_SIMILARITY = 2.0
 W_POSITION = 3.0
 W_PAUSE = 1.0
-SKIP_PENALTY = 2.5
+SKIP_PENALTY = 1.0
+# A sentence with no cue, grammar or signal for a section fits it less: a section needs evidence to exist.
+NO_EVIDENCE = 1.0
 # Signal phrases this long may be said with one word different.
 SIGNAL_SLACK_FROM = 4
 
@@ -119,16 +121,20 @@ def _cue_scores(text: str, cues: dict[str, tuple[Cue, ...]]) -> list[float]:
 def _grammar_scores(text: str) -> list[float]:
     """Person and tense: first-person past verbs tell an Action, numbers a Result, modals a Reflection."""
     tokens = text.split()
-    first_person_past = sum(
-        1 for a, b in zip(tokens, tokens[1:]) if a == "i" and (b.endswith("ed") or b in _PAST_IRREGULAR)
-    )
+
+    def past_after(subject: str) -> int:
+        return sum(1 for a, b in zip(tokens, tokens[1:]) if a == subject and (b.endswith("ed") or b in _PAST_IRREGULAR))
+
+    first_person_past = past_after("i")
+    # An Action told as "we" is still the Action; the we-language rule judges it.
+    first_plural_past = past_after("we")
     numbers = sum(1 for t in tokens if re.search(r"\d", t))
     modal = len(re.findall(r"\b(would|should|could|will|going forward|next time)\b", text))
     ongoing = len(re.findall(r"\b(was|were) \w+ing\b", text))
     return [
         0.4 * min(ongoing, 2),
         0.0,
-        0.5 * min(first_person_past, 3),
+        0.5 * min(first_person_past, 3) + 0.3 * min(first_plural_past, 2),
         0.6 * min(numbers, 3),
         0.5 * min(modal, 2),
     ]
@@ -197,9 +203,12 @@ def emission_scores(sentences: list[Sentence], scenario: Scenario, level: str) -
             vocab.similarity(stems),
             _position_scores(middle, spans),
         )
-        scores.append(
-            [W_CUE * c + g + W_SIGNAL * sig + W_SIMILARITY * sim + W_POSITION * pos for c, g, sig, sim, pos in parts]
-        )
+        row = []
+        for c, g, sig, sim, pos in parts:
+            # Cues, grammar and signals are evidence; similarity and position only weigh it.
+            evidence = W_CUE * c + g + W_SIGNAL * sig
+            row.append(evidence + W_SIMILARITY * sim + W_POSITION * pos - (NO_EVIDENCE if evidence <= 0 else 0.0))
+        scores.append(row)
     return scores
 
 
