@@ -151,10 +151,6 @@ class Scenario(_Strict):
         """A section's target at a level: the sde2 targets scaled to the level's budget."""
         return self.section(section_id).target_s * self.levels[level].budget_s / self.total_target_s
 
-    def flag_ids(self) -> set[str]:
-        ids = {f for p in self.probes for f in p.targets}
-        return ids | set(self.weak_answer.expected_flags)
-
 
 def parse_scenario(data: object, path: Path, known_flags: set[str] | None = None) -> Scenario:
     if not isinstance(data, dict):
@@ -223,12 +219,6 @@ def find_scenario(scenario_id: str, user_dir: Path | None = None, known_flags: s
         known = ", ".join(sorted(scenarios)) or "none"
         raise InputError(f"unknown scenario '{scenario_id}' (known: {known})")
     return scenarios[scenario_id]
-
-
-def check_level(level: str) -> str:
-    if level not in LEVEL_IDS:
-        raise InputError(f"unknown level '{level}' (choose one of {', '.join(LEVEL_IDS)})")
-    return level
 
 
 def json_schema() -> str:

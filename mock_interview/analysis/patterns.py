@@ -113,9 +113,6 @@ class Catalogue:
     def ids(self) -> set[str]:
         return {r.id for r in self.rules}
 
-    def rule(self, rule_id: str) -> Rule:
-        return next(r for r in self.rules if r.id == rule_id)
-
 
 @dataclass(frozen=True)
 class Evidence:

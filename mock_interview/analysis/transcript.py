@@ -24,10 +24,6 @@ class Word:
     end: float
     probability: float = 1.0
 
-    @property
-    def norm(self) -> str:
-        return normalize(self.word)
-
 
 @dataclass(frozen=True)
 class Transcript:
@@ -57,10 +53,6 @@ class Sentence:
     @property
     def end(self) -> float:
         return self.words[-1].end
-
-    @property
-    def text(self) -> str:
-        return join_words(self.words)
 
 
 def normalize(token: str) -> str:
