@@ -195,8 +195,8 @@ def find_matches(patterns: list[re.Pattern[str]], sentence: Sentence) -> list[Ma
         for m in pattern.finditer(text):
             if m.end() > m.start():
                 found.append(Match(sentence.first + owner[m.start()], sentence.first + owner[m.end() - 1]))
-    found.sort(key=lambda m: (m.first, m.last))
-    # A word belongs to one match at most: overlapping patterns must not count twice.
+    found.sort(key=lambda m: (m.first, -m.last))
+    # A word belongs to one match at most, the longest starting there: overlapping patterns must not count twice.
     unique: list[Match] = []
     for m in found:
         if not unique or m.first > unique[-1].last:
