@@ -8,13 +8,14 @@ device, system package), 130 interrupted.
 from __future__ import annotations
 
 import enum
+import io
 import json
 import os
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,6 +23,10 @@ from rich.markup import escape
 
 from mock_interview import __version__
 from mock_interview.errors import InputError, MockInterviewError
+
+if TYPE_CHECKING:
+    from mock_interview.analysis.transcript import Transcript
+    from mock_interview.speech.transcribe import Engine
 
 app = typer.Typer(
     name="mock-interview",
@@ -171,7 +176,7 @@ def analyze(
     """
     with _user_errors():
         from mock_interview.analysis.patterns import load_catalogue
-        from mock_interview.analyze import analyze_transcript, is_audio, read_answer
+        from mock_interview.analyze import analyze_transcript, is_audio
         from mock_interview.scenario import find_scenario
 
         catalogue = load_catalogue(rules or ())
@@ -181,7 +186,7 @@ def analyze(
             from mock_interview.speech.transcribe import load_engine
 
             transcriber = _with_status(f"Loading Whisper {model} ({engine})…", lambda: load_engine(engine, model))
-        transcript = _transcribe_with_progress(file, transcriber, read_answer)
+        transcript = _read_with_progress(file, transcriber)
         report = analyze_transcript(
             transcript, chosen, level.value, catalogue, probes, engine=f"{engine} {model}" if transcriber else None
         )
@@ -191,19 +196,19 @@ def analyze(
             from mock_interview.report.markdown import render as render_markdown
 
             _write(render_markdown(report), output)
-        elif output is not None:
-            from mock_interview.report.terminal import render as render_terminal
-
-            file_console = Console(record=True, width=110, file=open(os.devnull, "w"))  # noqa: SIM115
-            render_terminal(report, file_console)
-            _write(file_console.export_text(), output)
         else:
             from mock_interview.report.terminal import render as render_terminal
 
-            render_terminal(report, out)
+            console = out if output is None else Console(record=True, width=110, file=io.StringIO())
+            render_terminal(report, console)
+            if output is not None:
+                _write(console.export_text(), output)
 
 
-def _transcribe_with_progress(file: Path, transcriber, read_answer):  # type: ignore[no-untyped-def]
+def _read_with_progress(file: Path, transcriber: Engine | None) -> Transcript:
+    """The answer's transcript; audio shows a progress bar on stderr while Whisper works."""
+    from mock_interview.analyze import read_answer
+
     if transcriber is None:
         return read_answer(file)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from mock_interview.errors import InputError
+
+
+def user_folders(given: list[Path], env_var: str) -> list[Path]:
+    """Folders from the command line, then those in ENV_VAR (separated like PATH)."""
+    env = os.environ.get(env_var, "")
+    return [*given, *(Path(p) for p in env.split(os.pathsep) if p)]
+
+
+def yaml_files(folder: Path, kind: str) -> list[Path]:
+    """The yaml files in a user's folder, in name order; a missing folder is the user's error."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: {kind} folder does not exist")
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
 
 
 def read_text(path: Path, missing: str = "no such file") -> str:

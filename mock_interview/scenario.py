@@ -9,13 +9,12 @@ as one line naming the file, the field and what is wrong.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mock_interview.datafiles import load_yaml, validation_error
+from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
 from mock_interview.errors import InputError
 
 SECTION_IDS: tuple[str, ...] = ("situation", "task", "action", "result", "reflection")
@@ -180,25 +179,10 @@ def builtin_scenario_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "scenarios"
 
 
-def scenario_dirs(user_dir: Path | None = None) -> list[Path]:
-    """Folders searched for scenarios, the user's first so that their files override built-ins by id."""
-    dirs: list[Path] = []
-    if user_dir is not None:
-        dirs.append(user_dir)
-    env = os.environ.get(SCENARIOS_ENV)
-    if env:
-        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
-    dirs.append(builtin_scenario_dir())
-    return dirs
-
-
 def scenario_files(user_dir: Path | None = None) -> list[Path]:
-    files: list[Path] = []
-    for folder in scenario_dirs(user_dir):
-        if folder != builtin_scenario_dir() and not folder.is_dir():
-            raise InputError(f"{folder}: scenario folder does not exist")
-        files.extend(sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")))
-    return files
+    """Scenario files, the user's folders first so that their files override built-ins by id."""
+    folders = user_folders([user_dir] if user_dir else [], SCENARIOS_ENV) + [builtin_scenario_dir()]
+    return [path for folder in folders for path in yaml_files(folder, "scenario")]
 
 
 def load_scenarios(user_dir: Path | None = None, known_flags: set[str] | None = None) -> dict[str, Scenario]:

@@ -7,7 +7,6 @@ over-target and over-budget. Every flag carries evidence: quoted words and times
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mock_interview.analysis.transcript import Sentence, Word, join_words, normalize
-from mock_interview.datafiles import load_yaml, validation_error
-from mock_interview.errors import InputError
+from mock_interview.analysis.transcript import Sentence, Word, join_words, normalized_text
+from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
 from mock_interview.scenario import SECTION_IDS
 
 RULES_ENV = "MOCK_INTERVIEW_RULES"
@@ -146,17 +144,11 @@ def _read_rule_file(path: Path) -> RuleFile:
 
 def load_catalogue(user_dirs: Iterable[Path] = ()) -> Catalogue:
     """The built-in catalogue, then every yaml file in the user's rule folders (same id replaces)."""
-    dirs = list(user_dirs)
-    env = os.environ.get(RULES_ENV)
-    if env:
-        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
     base = _read_rule_file(BUILTIN_RULES_DIR / CATALOGUE_FILE)
     thresholds = base.thresholds or Thresholds()
     rules = {r.id: r for r in base.rules}
-    for folder in dirs:
-        if not folder.is_dir():
-            raise InputError(f"{folder}: rule folder does not exist")
-        for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+    for folder in user_folders(list(user_dirs), RULES_ENV):
+        for path in yaml_files(folder, "rule"):
             extra = _read_rule_file(path)
             thresholds = extra.thresholds or thresholds
             rules.update({r.id: r for r in extra.rules})
@@ -172,24 +164,8 @@ class Match:
     last: int
 
 
-def _normalized_text(words: tuple[Word, ...]) -> tuple[str, list[int]]:
-    """Lower-cased words joined by spaces, and for every character the index of its word."""
-    text_parts: list[str] = []
-    owner: list[int] = []
-    for i, w in enumerate(words):
-        norm = normalize(w.word)
-        if not norm:
-            continue
-        if text_parts:
-            text_parts.append(" ")
-            owner.append(i)
-        text_parts.append(norm)
-        owner.extend([i] * len(norm))
-    return "".join(text_parts), owner
-
-
 def find_matches(patterns: list[re.Pattern[str]], sentence: Sentence) -> list[Match]:
-    text, owner = _normalized_text(sentence.words)
+    text, owner = normalized_text(sentence.words)
     found: list[Match] = []
     for pattern in patterns:
         for m in pattern.finditer(text):

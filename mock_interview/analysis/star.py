@@ -5,8 +5,9 @@ every section from several cues together (discourse markers, person and tense,
 numbers, the scenario's own signal phrases and strong examples, and where in
 the answer it falls against the targets), and an ordered dynamic programme picks
 the best labelling in which sections only move forward. A long pause before a
-sentence makes a section change there cheaper; skipping a section costs, so a
-section is only reported missing when the answer really never reached it.
+sentence makes a section change there cheaper. Cues, grammar and signals are
+evidence; a section with none is reported missing rather than filled with a
+neighbour's sentence, and skipping one still costs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from mock_interview.analysis.transcript import Sentence, normalize
+from mock_interview.analysis.transcript import Sentence, normalize, normalized_text
 from mock_interview.scenario import SECTION_IDS, Scenario
 
 CUES_FILE = Path(__file__).parent.parent / "rules" / "star_cues.yaml"
@@ -52,9 +53,8 @@ _STOPWORDS = set(
 
 @dataclass(frozen=True)
 class Cue:
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # an opening cue is anchored to the start of the sentence
     weight: float
-    opening: bool
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def load_cues() -> dict[str, tuple[Cue, ...]]:
             for item in data.get(section, {}).get(where, []):
                 anchor = "^" if where == "opening" else r"(?<![\w'])"
                 pattern = re.compile(anchor + "(?:" + item["pattern"] + r")(?![\w'])")
-                entries.append(Cue(pattern, float(item["weight"]), where == "opening"))
+                entries.append(Cue(pattern, float(item["weight"])))
         cues[section] = tuple(entries)
     return cues
 
@@ -111,7 +111,7 @@ def signals_said(scenario: Scenario, section_id: str, sentences: tuple[Sentence,
 
 
 def _sentence_text(sentence: Sentence) -> str:
-    return " ".join(n for n in (normalize(w.word) for w in sentence.words) if n)
+    return normalized_text(sentence.words)[0]
 
 
 def _cue_scores(text: str, cues: dict[str, tuple[Cue, ...]]) -> list[float]:

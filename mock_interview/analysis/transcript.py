@@ -61,6 +61,22 @@ def normalize(token: str) -> str:
     return token.strip('.,!?;:"()[]{}…—–-')
 
 
+def normalized_text(words: tuple[Word, ...]) -> tuple[str, list[int]]:
+    """Normalized words joined by spaces, and for every character the index of the word it came from."""
+    parts: list[str] = []
+    owner: list[int] = []
+    for i, w in enumerate(words):
+        norm = normalize(w.word)
+        if not norm:
+            continue
+        if parts:
+            parts.append(" ")
+            owner.append(i)
+        parts.append(norm)
+        owner.extend([i] * len(norm))
+    return "".join(parts), owner
+
+
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
     return " ".join(w.word.strip() for w in words).strip()
 
