@@ -5,7 +5,8 @@
 Runs the real pipeline (faster-whisper tiny.en, segmentation, rules) on every fixture in
 audio_fixtures/ whose sidecar knows the truth, and prints per fixture and overall:
 section boundary error (start and end of each section against the true times), word error
-rate against the reference text, and the flags raised against those expected and forbidden.
+rate against the reference text, the flags raised against those expected and forbidden, and
+whether each spoken follow-up answer is judged as what it is (weak or strong).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import jiwer
 
 from mock_interview.analysis.patterns import load_catalogue
-from mock_interview.analyze import analyze_transcript, read_answer
+from mock_interview.analyze import analyze_transcript, judge_probe, read_answer
 from mock_interview.scenario import find_scenario
 from mock_interview.speech.transcribe import load_engine
 
@@ -39,6 +40,7 @@ def main() -> None:
     engine = load_engine()
     catalogue = load_catalogue()
     errors: list[float] = []
+    agreed = probe_answers = 0
     print(f"{'fixture':16} {'WER':>5} {'max err':>8}  flags (missing expected / forbidden raised)")
     for sidecar in sorted((ROOT / "audio_fixtures").glob("*.json")):
         truth = json.loads(sidecar.read_text())
@@ -46,6 +48,13 @@ def main() -> None:
         wer = jiwer.wer(_norm(truth["text"]), _norm(transcript.text))
         if not truth.get("scenario"):
             print(f"{sidecar.stem:16} {wer:5.2f} {'-':>8}  (not a STAR answer)")
+            continue
+        if truth["kind"] == "probe-answer":
+            probe = next(p for p in find_scenario(truth["scenario"]).probes if p.id == truth["probe"])
+            judged = judge_probe(probe, transcript, catalogue)
+            agreed += judged.label == truth["quality"]
+            probe_answers += 1
+            print(f"{sidecar.stem[:32]:32} {wer:5.2f}  judged {judged.label} (spoken {truth['quality']})")
             continue
         report = analyze_transcript(transcript, find_scenario(truth["scenario"]), "sde2", catalogue)
         mine = []
@@ -62,6 +71,7 @@ def main() -> None:
         f"\nboundary error over {len(errors)} boundaries: median {statistics.median(errors):.2f} s, "
         f"90th percentile {percentile(errors, 0.9):.2f} s, max {max(errors):.2f} s"
     )
+    print(f"follow-up answers judged as spoken: {agreed} of {probe_answers}")
 
 
 if __name__ == "__main__":

@@ -1,18 +1,28 @@
-"""One answer, start to end: read it (audio, transcript JSON or text), then analyse it into a Report."""
+"""One answer, start to end: read it (audio, transcript JSON or text), then analyse it into a Report.
+
+Also the parts the voice sessions need: one section on its own (drill) and the answer to a probe."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mock_interview.analysis.pacing import measure_delivery, section_timings
-from mock_interview.analysis.patterns import AnswerView, Catalogue, evaluate
-from mock_interview.analysis.probes import DEFAULT_PROBES, choose_probes
-from mock_interview.analysis.star import segment, signals_said
-from mock_interview.analysis.transcript import Transcript, join_words, read_transcript_file, split_sentences
+from mock_interview.analysis.pacing import Delivery, measure_delivery, section_timings
+from mock_interview.analysis.patterns import AnswerView, Catalogue, Flag, SectionTiming, evaluate
+from mock_interview.analysis.probes import DEFAULT_PROBES, ProbeJudgement, choose_probes, judge_probe_answer
+from mock_interview.analysis.star import SectionSpan, segment, signals_said
+from mock_interview.analysis.transcript import (
+    Sentence,
+    Transcript,
+    join_words,
+    read_transcript_file,
+    split_sentences,
+)
 from mock_interview.analysis.verdict import judge
 from mock_interview.errors import InputError
-from mock_interview.report.model import Report, Section
-from mock_interview.scenario import Scenario
+from mock_interview.report.model import ProbeAnswer, Report, Section
+from mock_interview.scenario import SECTION_IDS, Probe, Scenario
 from mock_interview.speech.audio import AUDIO_SUFFIXES, check_audible, load_audio
 from mock_interview.speech.transcribe import Engine, ProgressCallback, transcribe_audio
 
@@ -38,6 +48,34 @@ def read_answer(path: Path, engine: Engine | None = None, progress: ProgressCall
     return transcribe_audio(audio, engine, str(path), progress)
 
 
+def _view(
+    transcript: Transcript,
+    sentences: list[Sentence],
+    sections: dict[str, tuple[Sentence, ...]],
+    timings: list[SectionTiming],
+    budget_s: float,
+    level: str,
+    delivery: Delivery,
+) -> AnswerView:
+    return AnswerView(
+        words=transcript.words,
+        sentences=tuple(sentences),
+        sections=sections,
+        timings=tuple(timings),
+        level=level,
+        budget_s=budget_s,
+        fillers=delivery.filler_matches,
+        words_per_minute=delivery.words_per_minute,
+        speaking_s=delivery.speaking_s,
+    )
+
+
+def _sentences(transcript: Transcript) -> list[Sentence]:
+    if not transcript.words:
+        raise InputError(f"{transcript.source or 'answer'}: the transcript is empty")
+    return split_sentences(transcript.words)
+
+
 def analyze_transcript(
     transcript: Transcript,
     scenario: Scenario,
@@ -45,30 +83,19 @@ def analyze_transcript(
     catalogue: Catalogue,
     probes: int = DEFAULT_PROBES,
     engine: str | None = None,
+    spans: list[SectionSpan] | None = None,
 ) -> Report:
-    words = transcript.words
-    if not words:
-        raise InputError(f"{transcript.source or 'answer'}: the transcript is empty")
-    sentences = split_sentences(words)
-    spans = segment(sentences, scenario, level)
+    """The whole answer's report. SPANS, when the sections are known (drill), replace the segmentation."""
+    sentences = _sentences(transcript)
+    spans = spans if spans is not None else segment(sentences, scenario, level)
     timings = section_timings(spans, sentences, scenario, level, catalogue.thresholds)
     by_section = {
         span.id: tuple(sentences[span.first_sentence : span.last_sentence + 1])
         for span in spans
         if span.first_sentence is not None and span.last_sentence is not None
     }
-    delivery = measure_delivery(words, sentences, catalogue.thresholds)
-    view = AnswerView(
-        words=words,
-        sentences=tuple(sentences),
-        sections=by_section,
-        timings=tuple(timings),
-        level=level,
-        budget_s=scenario.levels[level].budget_s,
-        fillers=delivery.filler_matches,
-        words_per_minute=delivery.words_per_minute,
-        speaking_s=delivery.speaking_s,
-    )
+    delivery = measure_delivery(transcript.words, sentences, catalogue.thresholds)
+    view = _view(transcript, sentences, by_section, timings, scenario.levels[level].budget_s, level, delivery)
     flags = evaluate(catalogue, view)
     said = {t.id: signals_said(scenario, t.id, by_section.get(t.id, ())) for t in timings}
     sections = tuple(
@@ -89,3 +116,52 @@ def analyze_transcript(
         engine=engine,
         source=transcript.source,
     )
+
+
+@dataclass(frozen=True)
+class SectionFeedback:
+    """One section answered on its own (drill): its time against the target, its flags and its signals."""
+
+    timing: SectionTiming
+    flags: tuple[Flag, ...]
+    signals: tuple[str, ...]
+    text: str
+
+
+def analyze_section(
+    transcript: Transcript, section_id: str, scenario: Scenario, level: str, catalogue: Catalogue
+) -> SectionFeedback:
+    sentences = _sentences(transcript)
+    span = SectionSpan(section_id, 0, len(sentences) - 1)
+    timings = section_timings([span], sentences, scenario, level, catalogue.thresholds)
+    delivery = measure_delivery(transcript.words, sentences, catalogue.thresholds)
+    view = _view(transcript, sentences, {section_id: tuple(sentences)}, timings, math.inf, level, delivery)
+    # Only the rules about this section: whole-answer rules (budget, pace, fillers) wait for the full answer.
+    flags = tuple(f for f in evaluate(catalogue, view) if f.section == section_id)
+    said = tuple(signals_said(scenario, section_id, tuple(sentences)))
+    return SectionFeedback(timings[0], flags, said, join_words(transcript.words))
+
+
+def judge_probe(probe: Probe, transcript: Transcript, catalogue: Catalogue) -> ProbeJudgement:
+    """An answer to a follow-up probe, against the probe's weak and strong answers and the flags it targets."""
+    sentences = _sentences(transcript)
+    delivery = measure_delivery(transcript.words, sentences, catalogue.thresholds)
+    # A probe answer has no STAR shape: every section-scoped rule reads the whole of it.
+    every_section = {section: tuple(sentences) for section in SECTION_IDS}
+    view = _view(transcript, sentences, every_section, [], math.inf, "sde2", delivery)
+    targeted = Catalogue(catalogue.thresholds, tuple(r for r in catalogue.rules if r.id in probe.targets))
+    return judge_probe_answer(probe, transcript.text, evaluate(targeted, view))
+
+
+def with_probe_answers(report: Report, answers: dict[str, ProbeAnswer], scenario: Scenario) -> Report:
+    """The report once the follow-up probes were answered: the answers, and a verdict that weighs them."""
+    said = {s.timing.id: list(s.signals) for s in report.sections}
+    verdict = judge(
+        list(report.flags),
+        [s.timing for s in report.sections],
+        scenario.principle,
+        said,
+        sum(len(s.signals) for s in scenario.sections),
+        [(c.probe.question, answers[c.probe.id].judgement.label) for c in report.probes if c.probe.id in answers],
+    )
+    return replace(report, probe_answers=answers, verdict=verdict)

@@ -36,6 +36,22 @@ class Transcript:
     def text(self) -> str:
         return join_words(self.words)
 
+    def to_dict(self) -> dict:
+        """The report contract's transcript object; `transcript_from_json` reads it back."""
+        return {
+            "text": self.text,
+            "duration_s": round(self.duration_s, 2),
+            "words": [
+                {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability} for w in self.words
+            ],
+        }
+
+    def shifted(self, offset_s: float) -> tuple[Word, ...]:
+        """The words with OFFSET_S added to their times: a clip placed later in a longer recording."""
+        return tuple(
+            Word(w.word, round(w.start + offset_s, 3), round(w.end + offset_s, 3), w.probability) for w in self.words
+        )
+
 
 @dataclass(frozen=True)
 class Sentence:

@@ -11,6 +11,8 @@ POINTS = {("content", "high"): 3, ("content", "medium"): 2, ("content", "low"): 
 STRUCTURE_POINTS = {"high": 2, "medium": 1, "low": 1}
 LABELS = ((0, "Strong Hire"), (2, "Leaning Hire"), (6, "Leaning No Hire"))
 NO_HIRE = "Strong No Hire"
+# A strong follow-up answer earns back a point; a weak one confirms the gap it probed.
+PROBE_POINTS = {"strong": -1, "mixed": 1, "weak": 2}
 
 # What each content flag says about the candidate, in the bar raiser's words.
 CONCERNS = {
@@ -34,15 +36,25 @@ class Verdict:
 
 
 def judge(
-    flags: list[Flag], timings: list[SectionTiming], principle: str, signals: dict[str, list[str]], signal_count: int
+    flags: list[Flag],
+    timings: list[SectionTiming],
+    principle: str,
+    signals: dict[str, list[str]],
+    signal_count: int,
+    probe_labels: list[tuple[str, str]] = (),
 ) -> Verdict:
-    """Place the answer on the bar raiser's scale; SIGNALS are the scenario's strong phrases the candidate said."""
+    """Place the answer on the bar raiser's scale.
+
+    SIGNALS are the scenario's strong phrases the candidate said; PROBE_LABELS are
+    (probe question, strong|mixed|weak) for the follow-ups answered.
+    """
     score = 0
     for f in flags:
         if f.category == "content":
             score += POINTS[("content", f.severity)]
         elif f.category == "structure":
             score += STRUCTURE_POINTS[f.severity]
+    score = max(0, score + sum(PROBE_POINTS[label] for _, label in probe_labels))
     label = next((name for limit, name in LABELS if score <= limit), NO_HIRE)
     content = [f for f in flags if f.category == "content"]
     reasons: list[str] = []
@@ -61,5 +73,9 @@ def judge(
     for f in flags:
         if f.category != "content" and f.id != "missing-section":
             reasons.append(f.message)
+    if probe_labels:
+        tally = ", ".join(f"{sum(1 for _, lb in probe_labels if lb == k)} {k}" for k in PROBE_POINTS)
+        weak = [f"“{q}”" for q, lb in probe_labels if lb == "weak"]
+        reasons.append(f"Follow-up answers: {tally}" + (f"; weak on {', '.join(weak)}" if weak else "."))
     reasons.append(f"{label} for {principle}.")
     return Verdict(label, tuple(reasons), score)

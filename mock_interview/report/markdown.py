@@ -51,6 +51,10 @@ def render(report: Report) -> str:
     for c in report.probes:
         why = f" (follows up on {', '.join(c.triggered_by)})" if c.triggered_by else ""
         lines.append(f"1. {c.probe.question}{why}")
+        answer = report.probe_answers.get(c.probe.id)
+        if answer is not None:
+            lines.append(f"   - **{answer.judgement.label}**: “{answer.transcript.text}”")
+            lines += [f"   - {reason}" for reason in answer.judgement.reasons]
     lines += ["", "## Transcript", ""]
     for s in report.sections:
         if s.text:

@@ -7,11 +7,11 @@ The field names of `to_dict()` are the contract in DESIGN.md ("The report contra
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mock_interview.analysis.pacing import Delivery
 from mock_interview.analysis.patterns import Flag, SectionTiming
-from mock_interview.analysis.probes import ProbeChoice
+from mock_interview.analysis.probes import ProbeChoice, ProbeJudgement
 from mock_interview.analysis.transcript import Transcript
 from mock_interview.analysis.verdict import Verdict
 
@@ -23,6 +23,28 @@ class Section:
     timing: SectionTiming
     text: str
     signals: tuple[str, ...] = ()  # the scenario's strong phrases said in this section
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """The candidate's spoken answer to one follow-up probe, and how it measured up."""
+
+    transcript: Transcript
+    judgement: ProbeJudgement
+    audio: str | None = None  # file name in the session folder
+
+    def to_dict(self) -> dict:
+        j = self.judgement
+        return {
+            "audio": self.audio,
+            "duration_s": round(self.transcript.duration_s, 2),
+            "text": self.transcript.text,
+            "judgement": j.label,
+            "reasons": list(j.reasons),
+            "strong_coverage": j.strong_coverage,
+            "weak_coverage": j.weak_coverage,
+            "flags": [f.id for f in j.flags],
+        }
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,7 @@ class Report:
     verdict: Verdict
     engine: str | None = None
     source: str = ""
+    probe_answers: dict[str, ProbeAnswer] = field(default_factory=dict)  # probe id -> the spoken answer
 
     @property
     def duration_s(self) -> float:
@@ -56,12 +79,7 @@ class Report:
             "engine": self.engine,
             "timing": t.timing,
             "duration_s": round(t.duration_s, 2),
-            "transcript": {
-                "text": t.text,
-                "words": [
-                    {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability} for w in t.words
-                ],
-            },
+            "transcript": t.to_dict(),
             "sections": [
                 {
                     "id": s.timing.id,
@@ -100,7 +118,7 @@ class Report:
                     "assesses": c.probe.assesses,
                     "targets": list(c.probe.targets),
                     "triggered_by": list(c.triggered_by),
-                    "answer": None,
+                    "answer": self.probe_answers[c.probe.id].to_dict() if c.probe.id in self.probe_answers else None,
                 }
                 for c in self.probes
             ],

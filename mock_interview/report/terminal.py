@@ -106,10 +106,19 @@ def render(report: Report, console: Console) -> None:
     console.print(flags_panel(report))
     console.print(delivery_text(report))
     if report.probes:
-        console.print(Text("\nFollow-up probes a bar raiser would ask:", style="bold"))
+        heading = "Follow-up probes" if report.probe_answers else "Follow-up probes a bar raiser would ask"
+        console.print(Text(f"\n{heading}:", style="bold"))
         for i, c in enumerate(report.probes, 1):
             why = f" (follows up on {', '.join(c.triggered_by)})" if c.triggered_by else ""
             console.print(Text(f"  {i}. {c.probe.question}"), Text(why, style="dim"))
+            answer = report.probe_answers.get(c.probe.id)
+            if answer is not None:
+                label = answer.judgement.label
+                colour = {"strong": "green", "mixed": "yellow", "weak": "red"}[label]
+                quote = Text(f"“{answer.transcript.text}”")
+                console.print(Text(f"     {label.upper()}", style=f"bold {colour}"), quote)
+                for reason in answer.judgement.reasons:
+                    console.print(Text(f"       {reason}", style="dim"))
     style = "green" if report.verdict.label.endswith("Hire") and "No" not in report.verdict.label else "red"
     console.print(
         Panel(
