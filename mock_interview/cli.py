@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -22,11 +23,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from mock_interview import __version__
-from mock_interview.errors import InputError, MockInterviewError
+from mock_interview.errors import InputError, MockInterviewError, SetupError
 
 if TYPE_CHECKING:
-    from mock_interview.analysis.transcript import Transcript
-    from mock_interview.speech.transcribe import Engine
+    from mock_interview.report.model import Report
+    from mock_interview.session import Context
+    from mock_interview.store import Turn
 
 app = typer.Typer(
     name="mock-interview",
@@ -136,6 +138,24 @@ def main(
 
     Everything runs on this machine; your voice never leaves it.
     """
+    with _user_errors():
+        from mock_interview.store import sessions_root
+
+        root = sessions_root(create=False)
+        if root.is_dir():
+            _recover(root)
+
+
+def _recover(root: Path) -> None:
+    """Say what a killed session left behind, now repaired into its folder."""
+    from mock_interview.store import recover_sessions
+
+    for r in recover_sessions(root):
+        err.print(
+            f"[yellow]Recovered[/] {r.duration_s:.1f} s of an answer that was cut off, into {escape(str(r.audio))}\n"
+            f"  analyse it with: mock-interview analyze {escape(str(r.audio))}",
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -177,6 +197,7 @@ def analyze(
     with _user_errors():
         from mock_interview.analysis.patterns import load_catalogue
         from mock_interview.analyze import analyze_transcript, is_audio
+        from mock_interview.live import read_with_progress
         from mock_interview.scenario import find_scenario
 
         catalogue = load_catalogue(rules or ())
@@ -186,7 +207,7 @@ def analyze(
             from mock_interview.speech.transcribe import load_engine
 
             transcriber = _with_status(f"Loading Whisper {model} ({engine})…", lambda: load_engine(engine, model))
-        transcript = _read_with_progress(file, transcriber)
+        transcript = read_with_progress(file, transcriber, err)
         report = analyze_transcript(
             transcript, chosen, level.value, catalogue, probes, engine=f"{engine} {model}" if transcriber else None
         )
@@ -203,30 +224,6 @@ def analyze(
             render_terminal(report, console)
             if output is not None:
                 _write(console.export_text(), output)
-
-
-def _read_with_progress(file: Path, transcriber: Engine | None) -> Transcript:
-    """The answer's transcript; audio shows a progress bar on stderr while Whisper works."""
-    from mock_interview.analyze import read_answer
-
-    if transcriber is None:
-        return read_answer(file)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("Transcribing"),
-        BarColumn(),
-        TextColumn("{task.fields[label]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("transcribe", total=None, label="")
-
-        def update(done: float, total: float) -> None:
-            progress.update(task, completed=done, total=total, label=f"{done:.0f}/{total:.0f} s of audio")
-
-        return read_answer(file, transcriber, update)
 
 
 @scenarios_app.command("list")
@@ -336,3 +333,345 @@ def scenarios_schema(
         from mock_interview.scenario import json_schema
 
         _write(json_schema(), output)
+
+
+# ---- the voice sessions ---------------------------------------------------------------------------
+
+ScenarioOption = Annotated[
+    str, typer.Option("--scenario", "-s", metavar="ID|FILE", help="Scenario id, or a path to a scenario yaml file.")
+]
+LevelOption = Annotated[Level, typer.Option("--level", "-l", help="Sets the time budget and the bar.")]
+VoiceOption = Annotated[
+    str | None,
+    typer.Option(metavar="VOICE", help="Interviewer voice: id, name or language (see `voices`).", show_default=False),
+]
+RateOption = Annotated[int, typer.Option(min=80, max=400, metavar="WPM", help="Speaking rate in words a minute.")]
+NoVoiceOption = Annotated[bool, typer.Option("--no-voice", help="Show the prompts as text instead of speaking them.")]
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(metavar="ID|NAME", help="Input device number or name (see `devices`).", show_default=False),
+]
+SilenceOption = Annotated[
+    float, typer.Option("--silence", min=1.0, max=60.0, metavar="SECONDS", help="This much silence ends an answer.")
+]
+MaxLengthOption = Annotated[
+    float, typer.Option("--max-length", min=5.0, metavar="SECONDS", help="The longest an answer may run.")
+]
+AnswerFileOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--answer-file",
+        metavar="FILE",
+        help="Answer from this recording instead of the microphone; repeat for the next answers, in order.",
+        show_default=False,
+    ),
+]
+SessionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sessions",
+        metavar="DIR",
+        help="Keep sessions here instead of your user data folder (also MOCK_INTERVIEW_SESSIONS).",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str, typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
+]
+EngineOption = Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")]
+
+
+@dataclass
+class VoiceSetup:
+    """The options every voice session shares."""
+
+    scenario: str
+    level: Level
+    voice: str | None
+    rate: int
+    no_voice: bool
+    device: str | None
+    silence: float
+    max_length: float
+    answer_files: list[Path]
+    sessions: Path | None
+    model: str
+    engine: str
+    scenarios_dir: Path | None
+    rules: list[Path]
+    report_format: Format = Format.text
+
+
+def _device(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], listens: bool = True) -> T:
+    """Open a session folder, set up voice, microphone and Whisper, run BODY, and close the folder."""
+    from mock_interview.analysis.patterns import load_catalogue
+    from mock_interview.live import Screen
+    from mock_interview.scenario import find_scenario
+    from mock_interview.session import Context
+    from mock_interview.speech.tts import DEFAULT_RATE, Speaker
+    from mock_interview.store import SessionFolder, sessions_root
+
+    catalogue = load_catalogue(setup.rules)
+    scenario = find_scenario(setup.scenario, setup.scenarios_dir, catalogue.ids)
+    for f in setup.answer_files:
+        if not f.is_file():
+            raise InputError(f"{f}: --answer-file: no such file")
+    root = sessions_root(setup.sessions)
+    _recover(root)
+    device = _device(setup.device)
+    can_record = listens and not setup.answer_files
+    if can_record:
+        from mock_interview.speech.capture import check_input
+
+        check_input(device)
+    speaker = None if setup.no_voice else Speaker(setup.voice, setup.rate or DEFAULT_RATE)
+    transcriber = None
+    if listens:
+        from mock_interview.speech.transcribe import load_engine
+
+        transcriber = _with_status(
+            f"Loading Whisper {setup.model} ({setup.engine})…", lambda: load_engine(setup.engine, setup.model)
+        )
+    # With --format json the report goes to stdout alone; the conversation goes to stderr.
+    console = err if setup.report_format is Format.json else out
+    folder = SessionFolder.create(root, mode, scenario.id, setup.level.value)
+    ctx = Context(
+        scenario=scenario,
+        level=setup.level.value,
+        catalogue=catalogue,
+        screen=Screen(console, speaker, device),
+        folder=folder,
+        transcriber=transcriber,
+        engine_name=f"{setup.engine} {setup.model}",
+        silence_s=setup.silence,
+        max_s=setup.max_length,
+        can_record=can_record,
+        answer_files=list(setup.answer_files),
+    )
+    try:
+        result = body(ctx)
+    except BaseException:
+        folder.close("interrupted")
+        err.print(f"Session kept in {escape(str(folder.path))}", soft_wrap=True)
+        raise
+    folder.close("complete")
+    return result
+
+
+def _print_report(report: Report, setup: VoiceSetup, folder: Path) -> None:
+    if setup.report_format is Format.json:
+        sys.stdout.write(report.to_json())
+    elif setup.report_format is Format.markdown:
+        from mock_interview.report.markdown import render as render_markdown
+
+        sys.stdout.write(render_markdown(report))
+    else:
+        from mock_interview.report.terminal import render as render_terminal
+
+        out.rule("Report")
+        render_terminal(report, out)
+    err.print(f"Session saved in {escape(str(folder))}", soft_wrap=True)
+
+
+@app.command()
+def mock(
+    scenario: ScenarioOption = "dive-deep-webhook",
+    level: LevelOption = Level.sde2,
+    probes: Annotated[int, typer.Option(min=0, max=3, metavar="N", help="How many follow-up probes to ask.")] = 2,
+    voice: VoiceOption = None,
+    rate: RateOption = 165,
+    no_voice: NoVoiceOption = False,
+    device: DeviceOption = None,
+    silence: SilenceOption = 4.0,
+    max_length: MaxLengthOption = 600.0,
+    answer_file: AnswerFileOption = None,
+    sessions: SessionsOption = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
+    ] = Format.text,
+    model: ModelOption = "tiny.en",
+    engine: EngineOption = "faster-whisper",
+    scenarios_dir: ScenariosDir = None,
+    rules: RulesDir = None,
+) -> None:
+    """The full interview: the question is spoken, you answer out loud, then follow-up probes and a verdict.
+
+    The answer ends when you press Enter or stay silent for --silence seconds. Everything is kept in a session folder.
+    """
+    setup = VoiceSetup(
+        scenario, level, voice, rate, no_voice, device, silence, max_length, answer_file or [], sessions,
+        model, engine, scenarios_dir, rules or [], fmt,
+    )  # fmt: skip
+    with _user_errors():
+        from mock_interview.session import run_mock
+
+        folder: list[Path] = []
+
+        def body(ctx: Context) -> Report:
+            folder.append(ctx.folder.path)
+            return run_mock(ctx, probes)
+
+        report = _run_session("mock", setup, body)
+        _print_report(report, setup, folder[0])
+
+
+@app.command()
+def drill(
+    scenario: ScenarioOption = "dive-deep-webhook",
+    level: LevelOption = Level.sde2,
+    voice: VoiceOption = None,
+    rate: RateOption = 165,
+    no_voice: NoVoiceOption = False,
+    device: DeviceOption = None,
+    silence: SilenceOption = 4.0,
+    answer_file: AnswerFileOption = None,
+    sessions: SessionsOption = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
+    ] = Format.text,
+    model: ModelOption = "tiny.en",
+    engine: EngineOption = "faster-whisper",
+    scenarios_dir: ScenariosDir = None,
+    rules: RulesDir = None,
+) -> None:
+    """Pacing practice: one STAR section at a time against its target, with a countdown and a tone at the target.
+
+    After each section: its time and its flags; press r to redo it, Enter for the next, q to finish.
+    At the end, the report of the whole answer.
+    """
+    setup = VoiceSetup(
+        scenario, level, voice, rate, no_voice, device, silence, 600.0, answer_file or [], sessions,
+        model, engine, scenarios_dir, rules or [], fmt,
+    )  # fmt: skip
+    with _user_errors():
+        from mock_interview.session import run_drill
+
+        folder: list[Path] = []
+
+        def body(ctx: Context) -> Report:
+            folder.append(ctx.folder.path)
+            return run_drill(ctx)
+
+        report = _run_session("drill", setup, body)
+        _print_report(report, setup, folder[0])
+
+
+@app.command()
+def study(
+    scenario: ScenarioOption = "dive-deep-webhook",
+    level: LevelOption = Level.sde2,
+    quiz_only: Annotated[bool, typer.Option("--quiz", help="Go straight to the quiz.")] = False,
+    voice: VoiceOption = None,
+    rate: RateOption = 165,
+    no_voice: NoVoiceOption = False,
+    sessions: SessionsOption = None,
+    scenarios_dir: ScenariosDir = None,
+) -> None:
+    """The walkthrough, spoken and shown: each section with its strong example, coaching and common mistake,
+    the weak answer and why it fails, the leadership principles, the levels; then the quiz, answered by key.
+    """
+    setup = VoiceSetup(
+        scenario, level, voice, rate, no_voice, None, 4.0, 600.0, [], sessions,
+        "tiny.en", "faster-whisper", scenarios_dir, [],
+    )  # fmt: skip
+    with _user_errors():
+        from mock_interview.session import run_study
+
+        _run_session("study", setup, lambda ctx: run_study(ctx, quiz_only), listens=False)
+
+
+@app.command()
+def demo(
+    probes: Annotated[int, typer.Option(min=0, max=3, metavar="N", help="How many follow-up probes to ask.")] = 2,
+    no_voice: NoVoiceOption = False,
+    sessions: SessionsOption = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
+    ] = Format.text,
+) -> None:
+    """A whole mock session with no microphone and no speakers.
+
+    The questions are spoken into files; recorded answers from audio_fixtures/ play the candidate,
+    through the same recording code as a microphone (an ALSA device that reads a file).
+    """
+    setup = VoiceSetup(
+        "dive-deep-webhook", Level.sde2, None, 165, no_voice, None, 2.0, 300.0, [], sessions,
+        "tiny.en", "faster-whisper", None, [], fmt,
+    )  # fmt: skip
+    with _user_errors():
+        import tempfile
+
+        from mock_interview.demo import answer_for, file_backed_microphone
+        from mock_interview.session import run_mock
+
+        with tempfile.TemporaryDirectory(prefix="mock-interview-demo-") as workdir:
+            load_answer = file_backed_microphone(Path(workdir))
+            folder: list[Path] = []
+
+            def body(ctx: Context) -> Report:
+                folder.append(ctx.folder.path)
+                answered = {"probes": 0}
+
+                def stand_in(turn: Turn) -> None:
+                    answer = answer_for(turn, answered["probes"])
+                    answered["probes"] += turn.kind == "probe"
+                    ctx.screen.note(f"(the stand-in candidate plays {answer.name})", style="magenta")
+                    load_answer(answer)
+
+                ctx.before_recording = stand_in
+                return run_mock(ctx, probes)
+
+            report = _run_session("demo", setup, body)
+        _print_report(report, setup, folder[0])
+
+
+@app.command()
+def devices(fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text) -> None:
+    """List the microphones (input devices) PortAudio sees; pick one with --device."""
+    with _user_errors():
+        from rich.table import Table
+
+        from mock_interview.speech.capture import input_devices
+
+        found = input_devices()
+        if fmt is ListFormat.json:
+            sys.stdout.write(json.dumps([asdict(d) for d in found], indent=2) + "\n")
+            return
+        if not found:
+            raise SetupError("no microphone found: plug one in, or answer from a recording with --answer-file FILE")
+        table = Table("", "id", "name", "host API", "channels", "rate")
+        for d in found:
+            table.add_row(
+                "*" if d.is_default else "", str(d.index), d.name, d.host_api, str(d.channels),
+                f"{d.default_samplerate:.0f}",
+            )  # fmt: skip
+        out.print(table)
+        out.print("* the default device")
+
+
+@app.command()
+def voices(
+    language: Annotated[
+        str | None, typer.Option(metavar="LANG", help="Only voices for this language, e.g. en.", show_default=False)
+    ] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """List the text-to-speech voices (espeak-ng through pyttsx3); pick one with --voice."""
+    with _user_errors():
+        from rich.table import Table
+
+        from mock_interview.speech.tts import list_voices
+
+        wanted = (language or "").lower()
+        found = [v for v in list_voices() if any(lang.startswith(wanted) for lang in v.languages)]
+        if fmt is ListFormat.json:
+            sys.stdout.write(json.dumps([asdict(v) for v in found], indent=2) + "\n")
+            return
+        table = Table("id", "name", "languages")
+        for v in found:
+            table.add_row(v.id, v.name, ", ".join(v.languages))
+        out.print(table)

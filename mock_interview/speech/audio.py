@@ -44,3 +44,21 @@ def check_audible(audio: np.ndarray, path: Path) -> None:
         raise AudioError(
             f"{path}: the recording is silent (peak {level:.0f} dBFS over {duration:.1f} s); check the microphone"
         )
+
+
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as little-endian int16; exact for audio that was int16 before."""
+    return np.clip(np.round(audio * 32768), -32768, 32767).astype("<i2")
+
+
+def write_wav(path: Path, audio: np.ndarray) -> Path:
+    """16 kHz mono float32 in [-1, 1] as a 16-bit WAV."""
+    import wave
+
+    samples = to_int16(audio)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(samples.tobytes())
+    return path

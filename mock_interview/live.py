@@ -1,0 +1,195 @@
+"""The live screen of a voice session: what the interviewer says, the recording meter, and key presses.
+
+Works on a terminal (single keys, a meter redrawn in place) and on pipes (lines in,
+a progress line every few seconds out), so sessions can be scripted and tested.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import select
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from mock_interview.analysis.transcript import Transcript
+from mock_interview.analyze import read_answer
+from mock_interview.report.model import clock
+from mock_interview.speech.capture import Meter, Recording, StopRules, record
+from mock_interview.speech.transcribe import Engine
+from mock_interview.speech.tts import Speaker
+
+METER_WIDTH = 24
+PLAIN_PROGRESS_EVERY_S = 5.0
+
+
+def level_bar(dbfs: float, width: int = METER_WIDTH) -> str:
+    """-60..0 dBFS as a bar of WIDTH cells."""
+    fill = 0 if math.isinf(dbfs) else round(width * min(1.0, max(0.0, (dbfs + 60) / 60)))
+    return "█" * fill + "·" * (width - fill)
+
+
+class Screen:
+    """One session's terminal: SPEAKER voices what is shown (None: text only)."""
+
+    def __init__(self, console: Console, speaker: Speaker | None, device: int | str | None = None) -> None:
+        self.console = console
+        self.speaker = speaker
+        self.device = device
+        self.interactive = sys.stdin.isatty()
+        self._stdin_open = True
+
+    # ---- speaking -----------------------------------------------------------------------------
+
+    def say(self, text: str, audio: Path | None = None, title: str | None = None) -> Path | None:
+        """Show TEXT and, with a voice, speak it into AUDIO and play it. Returns the audio written, if any."""
+        if title:
+            self.console.print(Panel(Text(text), title=title, title_align="left", border_style="cyan"))
+        else:
+            self.console.print(Text(text))
+        if self.speaker is None or audio is None:
+            return None
+        return self.speaker.say(text, audio)
+
+    def note(self, text: str, style: str = "dim") -> None:
+        self.console.print(Text(text, style=style))
+
+    # ---- keys -----------------------------------------------------------------------------------
+
+    def choose(self, prompt: str, keys: dict[str, str], default: str) -> str:
+        """Ask for one of KEYS (key -> label); Enter gives DEFAULT. On a pipe, one line is one answer."""
+        menu = "  ".join(f"[{k}] {label}" for k, label in keys.items())
+        self.console.print(Text(f"{prompt}  {menu}", style="bold"))
+        while True:
+            key = self._read_key()
+            if key is None or key in ("\r", "\n", ""):
+                return default
+            key = key.strip().lower()[:1]
+            if key in keys:
+                return key
+            self.console.print(Text(f"Press one of: {', '.join(keys)}", style="yellow"))
+
+    def _read_key(self) -> str | None:
+        if not self._stdin_open:
+            return None
+        if self.interactive:
+            import click
+
+            return click.getchar()
+        line = sys.stdin.readline()
+        if not line:
+            self._stdin_open = False
+            return None
+        return line
+
+    @contextmanager
+    def _keys_unbuffered(self):
+        """Single key presses without echo while recording, so Enter does not scroll the meter away."""
+        if not self.interactive:
+            yield
+            return
+        import termios  # POSIX terminals only, like the single-key reading below
+        import tty
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        try:
+            tty.setcbreak(fd)
+            yield
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+    def _enter_pressed(self) -> bool:
+        """Non-blocking: was Enter pressed since the last look? End of input on a pipe is not Enter."""
+        if not self._stdin_open:
+            return False
+        ready, _, _ = select.select([sys.stdin], [], [], 0)
+        if not ready:
+            return False
+        data = os.read(sys.stdin.fileno(), 1024)
+        if not data:
+            self._stdin_open = False
+            return False
+        return b"\n" in data or b"\r" in data
+
+    # ---- recording ------------------------------------------------------------------------------
+
+    def record(
+        self,
+        path: Path,
+        rules: StopRules,
+        target_s: float | None = None,
+        on_target: Callable[[], None] | None = None,
+    ) -> Recording:
+        """Record an answer with a live meter; TARGET_S adds a countdown and calls ON_TARGET once when reached."""
+        state = {"target_passed": False, "last_plain": 0.0}
+
+        def view(m: Meter) -> Text:
+            line = Text("● REC ", style="bold red")
+            line.append(clock(m.elapsed_s), style="bold")
+            if target_s is not None:
+                left = target_s - m.elapsed_s
+                line.append(
+                    f"  {'left' if left >= 0 else 'over'} {abs(left):4.0f} s", style="green" if left >= 0 else "red"
+                )
+            line.append(f"  {level_bar(m.level_dbfs)} ", style="cyan" if m.speaking else "dim")
+            if not m.heard_speech:
+                line.append("waiting for you to speak", style="dim")
+            elif m.silence_s >= 1.0:
+                line.append(f"silence {m.silence_s:.0f}/{rules.silence_s:.0f} s", style="yellow")
+            if m.over_budget:
+                line.append(f"  past the {rules.budget_s:.0f} s budget: wrap up", style="bold yellow")
+            return line
+
+        def on_block(m: Meter) -> bool:
+            if target_s is not None and not state["target_passed"] and m.elapsed_s >= target_s:
+                state["target_passed"] = True
+                if on_target is not None:
+                    on_target()
+            if live is not None:
+                live.update(view(m))
+            elif m.elapsed_s - state["last_plain"] >= PLAIN_PROGRESS_EVERY_S:
+                state["last_plain"] = m.elapsed_s
+                self.console.print(view(m))
+            return self._enter_pressed()
+
+        hint = f"Recording. Press Enter when you are done; {rules.silence_s:.0f} s of silence also ends the answer."
+        self.note(hint)
+        live = None
+        with self._keys_unbuffered():
+            if self.console.is_terminal:
+                with Live(Text(""), console=self.console, refresh_per_second=10, transient=False) as live:
+                    result = record(path, rules, self.device, on_block)
+            else:
+                result = record(path, rules, self.device, on_block)
+        how = {"enter": "Enter", "silence": "silence", "max-length": "the time limit", "no-speech": "no speech"}
+        self.note(f"Recorded {clock(result.duration_s)} (ended by {how[result.stopped_by]}).")
+        return result
+
+
+def read_with_progress(file: Path, transcriber: Engine | None, console: Console) -> Transcript:
+    """The answer's transcript; audio shows a progress bar on CONSOLE while Whisper works."""
+    if transcriber is None:
+        return read_answer(file)
+    with Progress(
+        TextColumn("Transcribing"),
+        BarColumn(),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("transcribe", total=None, label="")
+
+        def update(done: float, total: float) -> None:
+            progress.update(task, completed=done, total=total, label=f"{done:.0f}/{total:.0f} s of audio")
+
+        return read_answer(file, transcriber, update)
