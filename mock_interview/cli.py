@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mock_interview import __version__
-from mock_interview.errors import InputError, MockInterviewError, SetupError
+from mock_interview.errors import InputError, Interrupted, MockInterviewError, SetupError
 
 if TYPE_CHECKING:
     from mock_interview.report.model import Report
@@ -454,9 +454,14 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
     )
     try:
         result = body(ctx)
+    except KeyboardInterrupt:
+        folder.close("interrupted")
+        raise Interrupted(f"interrupted; the session so far is kept in {folder.path}") from None
+    except MockInterviewError as e:
+        folder.close("interrupted")
+        raise type(e)(f"{e} (the session is kept in {folder.path})") from None
     except BaseException:
         folder.close("interrupted")
-        err.print(f"Session kept in {escape(str(folder.path))}", soft_wrap=True)
         raise
     folder.close("complete")
     return result

@@ -23,3 +23,9 @@ class SetupError(MockInterviewError):
     """A model, device or system package the command needs is not available."""
 
     exit_code = 4
+
+
+class Interrupted(MockInterviewError):
+    """The user stopped the program (Ctrl-C)."""
+
+    exit_code = 130

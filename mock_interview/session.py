@@ -319,7 +319,8 @@ def run_study(ctx: Context, quiz_only: bool = False) -> QuizResult:
         ok = key == right
         correct += ok
         turn.result = {"answer": key or None, "correct": right, "right": ok}
-        verdict = "Right." if ok else f"Not quite: the answer is {right}) {q.options[q.answer]}."
+        correct_option = f"{right}) {q.options[q.answer].rstrip('.')}."
+        verdict = "Right." if ok else f"{'Not quite' if key else 'No answer'}: the answer is {correct_option}"
         ctx.screen.say(f"{verdict} {q.explanation}", ctx.folder.turn_file(turn, "explanation.wav"))
         ctx.folder.save()
     result = QuizResult(correct, len(s.quiz))

@@ -125,6 +125,8 @@ class Speaker:
 
 def _check_output() -> None:
     sd = sounddevice()
+    if not any(d["max_output_channels"] > 0 for d in sd.query_devices()):
+        raise SetupError(f"no speakers found to play the questions: connect speakers or headphones, {NO_TTS_HINT}")
     try:
         sd.check_output_settings(channels=1, dtype="int16", samplerate=22050)
     except (sd.PortAudioError, ValueError) as e:
