@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test system-deps fixtures schema clean
 
+# A whole mock session with no microphone or speakers: recorded answers play the candidate.
 demo: system-deps $(STAMP)
-	$(BIN)/mock-interview analyze audio_fixtures/weak-joe.flac --scenario dive-deep-webhook
-	$(BIN)/mock-interview analyze audio_fixtures/strong-joe.flac --scenario dive-deep-webhook
+	$(BIN)/mock-interview demo
 
 test: system-deps $(STAMP)
 	$(BIN)/ruff check mock_interview tests benchmarks
