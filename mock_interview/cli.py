@@ -379,6 +379,9 @@ ModelOption = Annotated[
     str, typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
 ]
 EngineOption = Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")]
+ReportFormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
+]
 
 
 @dataclass
@@ -406,7 +409,7 @@ def _device(value: str | None) -> int | str | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], listens: bool = True) -> T:
+def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], listens: bool = True) -> tuple[T, Path]:
     """Open a session folder, set up voice, microphone and Whisper, run BODY, and close the folder."""
     from mock_interview.analysis.patterns import load_catalogue
     from mock_interview.live import Screen
@@ -464,10 +467,12 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
         folder.close("interrupted")
         raise
     folder.close("complete")
-    return result
+    return result, folder.path
 
 
-def _print_report(report: Report, setup: VoiceSetup, folder: Path) -> None:
+def _report_session(mode: str, setup: VoiceSetup, body: Callable[[Context], Report]) -> None:
+    """Run a session that ends in a report, and print the report in the chosen format."""
+    report, folder = _run_session(mode, setup, body)
     if setup.report_format is Format.json:
         sys.stdout.write(report.to_json())
     elif setup.report_format is Format.markdown:
@@ -495,9 +500,7 @@ def mock(
     max_length: MaxLengthOption = 600.0,
     answer_file: AnswerFileOption = None,
     sessions: SessionsOption = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
-    ] = Format.text,
+    fmt: ReportFormatOption = Format.text,
     model: ModelOption = "tiny.en",
     engine: EngineOption = "faster-whisper",
     scenarios_dir: ScenariosDir = None,
@@ -514,14 +517,7 @@ def mock(
     with _user_errors():
         from mock_interview.session import run_mock
 
-        folder: list[Path] = []
-
-        def body(ctx: Context) -> Report:
-            folder.append(ctx.folder.path)
-            return run_mock(ctx, probes)
-
-        report = _run_session("mock", setup, body)
-        _print_report(report, setup, folder[0])
+        _report_session("mock", setup, lambda ctx: run_mock(ctx, probes))
 
 
 @app.command()
@@ -535,9 +531,7 @@ def drill(
     silence: SilenceOption = 4.0,
     answer_file: AnswerFileOption = None,
     sessions: SessionsOption = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
-    ] = Format.text,
+    fmt: ReportFormatOption = Format.text,
     model: ModelOption = "tiny.en",
     engine: EngineOption = "faster-whisper",
     scenarios_dir: ScenariosDir = None,
@@ -555,14 +549,7 @@ def drill(
     with _user_errors():
         from mock_interview.session import run_drill
 
-        folder: list[Path] = []
-
-        def body(ctx: Context) -> Report:
-            folder.append(ctx.folder.path)
-            return run_drill(ctx)
-
-        report = _run_session("drill", setup, body)
-        _print_report(report, setup, folder[0])
+        _report_session("drill", setup, lambda ctx: run_drill(ctx))
 
 
 @app.command()
@@ -594,9 +581,7 @@ def demo(
     probes: Annotated[int, typer.Option(min=0, max=3, metavar="N", help="How many follow-up probes to ask.")] = 2,
     no_voice: NoVoiceOption = False,
     sessions: SessionsOption = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
-    ] = Format.text,
+    fmt: ReportFormatOption = Format.text,
 ) -> None:
     """A whole mock session with no microphone and no speakers.
 
@@ -615,10 +600,8 @@ def demo(
 
         with tempfile.TemporaryDirectory(prefix="mock-interview-demo-") as workdir:
             load_answer = file_backed_microphone(Path(workdir))
-            folder: list[Path] = []
 
             def body(ctx: Context) -> Report:
-                folder.append(ctx.folder.path)
                 answered = {"probes": 0}
 
                 def stand_in(turn: Turn) -> None:
@@ -630,8 +613,7 @@ def demo(
                 ctx.before_recording = stand_in
                 return run_mock(ctx, probes)
 
-            report = _run_session("demo", setup, body)
-        _print_report(report, setup, folder[0])
+            _report_session("demo", setup, body)
 
 
 @app.command()

@@ -7,6 +7,7 @@ the session folder before the next begins, so an interrupted session keeps all i
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,8 +114,6 @@ class Context:
 
 
 def _json(data: dict) -> str:
-    import json
-
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

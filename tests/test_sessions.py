@@ -126,6 +126,7 @@ def test_killed_mid_answer_then_recovered_at_next_start(tmp_path):
     recovered = folder / "01-answer.wav"
     samples, rate = sf.read(recovered, dtype="int16")
     kept_s = len(samples) / rate
+    print(f"fed {fed_s:.2f} s before the kill, recovered {kept_s:.2f} s")
     # Everything fed up to one second before the kill is there, sample for sample.
     assert fed_s - 1.0 <= kept_s <= fed_s + 0.05, (fed_s, kept_s)
     assert np.array_equal(samples, answer[: len(samples)])
