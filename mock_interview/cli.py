@@ -84,6 +84,59 @@ RulesDir = Annotated[
 ]
 
 
+ScenarioOption = Annotated[
+    str, typer.Option("--scenario", "-s", metavar="ID|FILE", help="Scenario id, or a path to a scenario yaml file.")
+]
+LevelOption = Annotated[Level, typer.Option("--level", "-l", help="Sets the time budget and the bar.")]
+VoiceOption = Annotated[
+    str | None,
+    typer.Option(metavar="VOICE", help="Interviewer voice: id, name or language (see `voices`).", show_default=False),
+]
+RateOption = Annotated[
+    int | None,
+    typer.Option(
+        min=80, max=400, metavar="WPM", help="Speaking rate in words a minute (default: a clear interviewer's pace).",
+        show_default=False,
+    ),  # fmt: skip
+]
+NoVoiceOption = Annotated[bool, typer.Option("--no-voice", help="Show the prompts as text instead of speaking them.")]
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(metavar="ID|NAME", help="Input device number or name (see `devices`).", show_default=False),
+]
+SilenceOption = Annotated[
+    float, typer.Option("--silence", min=1.0, max=60.0, metavar="SECONDS", help="This much silence ends an answer.")
+]
+MaxLengthOption = Annotated[
+    float, typer.Option("--max-length", min=5.0, metavar="SECONDS", help="The longest an answer may run.")
+]
+AnswerFileOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--answer-file",
+        metavar="FILE",
+        help="Answer from this recording instead of the microphone; repeat for the next answers, in order.",
+        show_default=False,
+    ),
+]
+SessionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sessions",
+        metavar="DIR",
+        help="Keep sessions here instead of your user data folder (also MOCK_INTERVIEW_SESSIONS).",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str, typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
+]
+EngineOption = Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")]
+ReportFormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
+]
+
+
 def _fail(message: str, code: int) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
@@ -169,10 +222,8 @@ def analyze(
             show_default=False,
         ),
     ],
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", metavar="ID|FILE", help="Scenario id, or a path to a scenario yaml file.")
-    ] = "dive-deep-webhook",
-    level: Annotated[Level, typer.Option("--level", "-l", help="Sets the time budget and the bar.")] = Level.sde2,
+    scenario: ScenarioOption = "dive-deep-webhook",
+    level: LevelOption = Level.sde2,
     fmt: Annotated[
         Format,
         typer.Option("--format", "-f", help="text for people, json for programs (report v1), markdown for notes."),
@@ -181,11 +232,8 @@ def analyze(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file.", show_default=False),
     ] = None,
-    model: Annotated[
-        str,
-        typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder."),
-    ] = "tiny.en",
-    engine: Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")] = "faster-whisper",
+    model: ModelOption = "tiny.en",
+    engine: EngineOption = "faster-whisper",
     probes: Annotated[int, typer.Option(min=0, max=10, metavar="N", help="How many follow-up probes to list.")] = 3,
     scenarios_dir: ScenariosDir = None,
     rules: RulesDir = None,
@@ -337,52 +385,6 @@ def scenarios_schema(
 
 # ---- the voice sessions ---------------------------------------------------------------------------
 
-ScenarioOption = Annotated[
-    str, typer.Option("--scenario", "-s", metavar="ID|FILE", help="Scenario id, or a path to a scenario yaml file.")
-]
-LevelOption = Annotated[Level, typer.Option("--level", "-l", help="Sets the time budget and the bar.")]
-VoiceOption = Annotated[
-    str | None,
-    typer.Option(metavar="VOICE", help="Interviewer voice: id, name or language (see `voices`).", show_default=False),
-]
-RateOption = Annotated[int, typer.Option(min=80, max=400, metavar="WPM", help="Speaking rate in words a minute.")]
-NoVoiceOption = Annotated[bool, typer.Option("--no-voice", help="Show the prompts as text instead of speaking them.")]
-DeviceOption = Annotated[
-    str | None,
-    typer.Option(metavar="ID|NAME", help="Input device number or name (see `devices`).", show_default=False),
-]
-SilenceOption = Annotated[
-    float, typer.Option("--silence", min=1.0, max=60.0, metavar="SECONDS", help="This much silence ends an answer.")
-]
-MaxLengthOption = Annotated[
-    float, typer.Option("--max-length", min=5.0, metavar="SECONDS", help="The longest an answer may run.")
-]
-AnswerFileOption = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--answer-file",
-        metavar="FILE",
-        help="Answer from this recording instead of the microphone; repeat for the next answers, in order.",
-        show_default=False,
-    ),
-]
-SessionsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--sessions",
-        metavar="DIR",
-        help="Keep sessions here instead of your user data folder (also MOCK_INTERVIEW_SESSIONS).",
-        show_default=False,
-    ),
-]
-ModelOption = Annotated[
-    str, typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
-]
-EngineOption = Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")]
-ReportFormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
-]
-
 
 @dataclass
 class VoiceSetup:
@@ -391,7 +393,7 @@ class VoiceSetup:
     scenario: str
     level: Level
     voice: str | None
-    rate: int
+    rate: int | None
     no_voice: bool
     device: str | None
     silence: float
@@ -415,7 +417,7 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
     from mock_interview.live import Screen
     from mock_interview.scenario import find_scenario
     from mock_interview.session import Context
-    from mock_interview.speech.tts import DEFAULT_RATE, Speaker
+    from mock_interview.speech.tts import Speaker
     from mock_interview.store import SessionFolder, sessions_root
 
     catalogue = load_catalogue(setup.rules)
@@ -431,7 +433,7 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
         from mock_interview.speech.capture import check_input
 
         check_input(device)
-    speaker = None if setup.no_voice else Speaker(setup.voice, setup.rate or DEFAULT_RATE)
+    speaker = None if setup.no_voice else Speaker(setup.voice, setup.rate)
     transcriber = None
     if listens:
         from mock_interview.speech.transcribe import load_engine
@@ -493,7 +495,7 @@ def mock(
     level: LevelOption = Level.sde2,
     probes: Annotated[int, typer.Option(min=0, max=3, metavar="N", help="How many follow-up probes to ask.")] = 2,
     voice: VoiceOption = None,
-    rate: RateOption = 165,
+    rate: RateOption = None,
     no_voice: NoVoiceOption = False,
     device: DeviceOption = None,
     silence: SilenceOption = 4.0,
@@ -525,7 +527,7 @@ def drill(
     scenario: ScenarioOption = "dive-deep-webhook",
     level: LevelOption = Level.sde2,
     voice: VoiceOption = None,
-    rate: RateOption = 165,
+    rate: RateOption = None,
     no_voice: NoVoiceOption = False,
     device: DeviceOption = None,
     silence: SilenceOption = 4.0,
@@ -558,7 +560,7 @@ def study(
     level: LevelOption = Level.sde2,
     quiz_only: Annotated[bool, typer.Option("--quiz", help="Go straight to the quiz.")] = False,
     voice: VoiceOption = None,
-    rate: RateOption = 165,
+    rate: RateOption = None,
     no_voice: NoVoiceOption = False,
     sessions: SessionsOption = None,
     scenarios_dir: ScenariosDir = None,
@@ -589,7 +591,7 @@ def demo(
     through the same recording code as a microphone (an ALSA device that reads a file).
     """
     setup = VoiceSetup(
-        "dive-deep-webhook", Level.sde2, None, 165, no_voice, None, 2.0, 300.0, [], sessions,
+        "dive-deep-webhook", Level.sde2, None, None, no_voice, None, 2.0, 300.0, [], sessions,
         "tiny.en", "faster-whisper", None, [], fmt,
     )  # fmt: skip
     with _user_errors():

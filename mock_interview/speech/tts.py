@@ -76,11 +76,11 @@ def find_voice(wanted: str) -> Voice:
 class Speaker:
     """Renders prompts with pyttsx3 and, unless PLAY is False, plays them on the default output device."""
 
-    def __init__(self, voice: str | None = None, rate: int = DEFAULT_RATE, play: bool = True) -> None:
+    def __init__(self, voice: str | None = None, rate: int | None = None, play: bool = True) -> None:
         engine = _engine()
         if voice is not None:
             engine.setProperty("voice", find_voice(voice).id)
-        engine.setProperty("rate", rate)
+        engine.setProperty("rate", rate or DEFAULT_RATE)
         self.play = play
         if play:
             _check_output()
