@@ -112,7 +112,7 @@ def analyze_transcript(
         flags=tuple(flags),
         delivery=delivery,
         probes=tuple(choose_probes(scenario, flags, probes)),
-        verdict=judge(flags, timings, scenario.principle, said, sum(len(s.signals) for s in scenario.sections)),
+        verdict=judge(flags, timings, scenario.principle, said, scenario.signal_count),
         engine=engine,
         source=transcript.source,
     )
@@ -161,7 +161,7 @@ def with_probe_answers(report: Report, answers: dict[str, ProbeAnswer], scenario
         [s.timing for s in report.sections],
         scenario.principle,
         said,
-        sum(len(s.signals) for s in scenario.sections),
+        scenario.signal_count,
         [(c.probe.question, answers[c.probe.id].judgement.label) for c in report.probes if c.probe.id in answers],
     )
     return replace(report, probe_answers=answers, verdict=verdict)

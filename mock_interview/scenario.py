@@ -114,6 +114,11 @@ class Scenario(_Strict):
     principles: list[PrincipleEmphasis] = Field(min_length=1)
     levels: dict[LevelId, Level]
 
+    @property
+    def signal_count(self) -> int:
+        """How many strong-answer signal phrases the sections list in all."""
+        return sum(len(s.signals) for s in self.sections)
+
     @field_validator("sections")
     @classmethod
     def _five_sections_in_order(cls, sections: list[Section]) -> list[Section]:

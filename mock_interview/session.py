@@ -7,7 +7,6 @@ the session folder before the next begins, so an interrupted session keeps all i
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,7 +100,7 @@ class Context:
     def transcribe(self, turn: Turn, path: Path) -> Transcript:
         transcript = read_with_progress(path, self.transcriber, self.screen.console)
         name = self.folder.turn_file(turn, "transcript.json").name
-        self.folder.write_text(name, _json(transcript.to_dict()))
+        self.folder.write_json(name, transcript.to_dict())
         turn.transcript = name
         if turn.duration_s is None:
             turn.duration_s = round(transcript.duration_s, 2)
@@ -111,10 +110,6 @@ class Context:
     def save_report(self, report: Report) -> None:
         self.folder.write_text("report.json", report.to_json())
         self.folder.write_text("report.md", render_markdown(report))
-
-
-def _json(data: dict) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---- mock ---------------------------------------------------------------------------------------

@@ -125,6 +125,11 @@ class SessionFolder:
         path.write_text(text, encoding="utf-8")
         return path
 
+    def write_json(self, name: str, data: dict) -> Path:
+        path = self.file(name)
+        _write_json(path, data)
+        return path
+
     def save(self) -> None:
         _write_json(self.file(MANIFEST), asdict(self.manifest))
 
