@@ -55,6 +55,7 @@ def _view(
     timings: list[SectionTiming],
     budget_s: float,
     level: str,
+    principle: str,
     delivery: Delivery,
 ) -> AnswerView:
     return AnswerView(
@@ -63,8 +64,9 @@ def _view(
         sections=sections,
         timings=tuple(timings),
         level=level,
+        principle=principle,
         budget_s=budget_s,
-        fillers=delivery.filler_matches,
+        fillers=delivery.filler_events,
         words_per_minute=delivery.words_per_minute,
         speaking_s=delivery.speaking_s,
     )
@@ -94,8 +96,10 @@ def analyze_transcript(
         for span in spans
         if span.first_sentence is not None and span.last_sentence is not None
     }
-    delivery = measure_delivery(transcript.words, sentences, catalogue.thresholds)
-    view = _view(transcript, sentences, by_section, timings, scenario.levels[level].budget_s, level, delivery)
+    delivery = measure_delivery(transcript, sentences, catalogue.thresholds)
+    view = _view(
+        transcript, sentences, by_section, timings, scenario.levels[level].budget_s, level, scenario.principle, delivery
+    )
     flags = evaluate(catalogue, view)
     said = {t.id: signals_said(scenario, t.id, by_section.get(t.id, ())) for t in timings}
     sections = tuple(
@@ -134,21 +138,24 @@ def analyze_section(
     sentences = _sentences(transcript)
     span = SectionSpan(section_id, 0, len(sentences) - 1)
     timings = section_timings([span], sentences, scenario, level, catalogue.thresholds)
-    delivery = measure_delivery(transcript.words, sentences, catalogue.thresholds)
-    view = _view(transcript, sentences, {section_id: tuple(sentences)}, timings, math.inf, level, delivery)
+    delivery = measure_delivery(transcript, sentences, catalogue.thresholds)
+    only = {section_id: tuple(sentences)}
+    view = _view(transcript, sentences, only, timings, math.inf, level, scenario.principle, delivery)
     # Only the rules about this section: whole-answer rules (budget, pace, fillers) wait for the full answer.
     flags = tuple(f for f in evaluate(catalogue, view) if f.section == section_id)
     said = tuple(signals_said(scenario, section_id, tuple(sentences)))
     return SectionFeedback(timings[0], flags, said, join_words(transcript.words))
 
 
-def judge_probe(probe: Probe, transcript: Transcript, catalogue: Catalogue) -> ProbeJudgement:
+def judge_probe(
+    probe: Probe, transcript: Transcript, catalogue: Catalogue, principle: str, level: str
+) -> ProbeJudgement:
     """An answer to a follow-up probe, against the probe's weak and strong answers and the flags it targets."""
     sentences = _sentences(transcript)
-    delivery = measure_delivery(transcript.words, sentences, catalogue.thresholds)
+    delivery = measure_delivery(transcript, sentences, catalogue.thresholds)
     # A probe answer has no STAR shape: every section-scoped rule reads the whole of it.
     every_section = {section: tuple(sentences) for section in SECTION_IDS}
-    view = _view(transcript, sentences, every_section, [], math.inf, "sde2", delivery)
+    view = _view(transcript, sentences, every_section, [], math.inf, level, principle, delivery)
     targeted = Catalogue(catalogue.thresholds, tuple(r for r in catalogue.rules if r.id in probe.targets))
     return judge_probe_answer(probe, transcript.text, evaluate(targeted, view))
 

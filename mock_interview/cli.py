@@ -95,7 +95,10 @@ VoiceOption = Annotated[
 RateOption = Annotated[
     int | None,
     typer.Option(
-        min=80, max=400, metavar="WPM", help="Speaking rate in words a minute (default: a clear interviewer's pace).",
+        min=80,
+        max=400,
+        metavar="WPM",
+        help="Speaking rate in words a minute (default: a clear interviewer's pace).",
         show_default=False,
     ),  # fmt: skip
 ]
@@ -224,6 +227,15 @@ def analyze(
     ],
     scenario: ScenarioOption = "dive-deep-webhook",
     level: LevelOption = Level.sde2,
+    principle: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="The leadership principle the story is told for, when it is not the scenario's "
+            "(rules meant for one principle follow it).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         Format,
         typer.Option("--format", "-f", help="text for people, json for programs (report v1), markdown for notes."),
@@ -246,10 +258,12 @@ def analyze(
         from mock_interview.analysis.patterns import load_catalogue
         from mock_interview.analyze import analyze_transcript, is_audio
         from mock_interview.live import read_with_progress
-        from mock_interview.scenario import find_scenario
+        from mock_interview.scenario import find_principle, find_scenario
 
         catalogue = load_catalogue(rules or ())
         chosen = find_scenario(scenario, scenarios_dir, catalogue.ids)
+        if principle is not None:
+            chosen = chosen.model_copy(update={"principle": find_principle(principle)})
         transcriber = None
         if is_audio(file) and file.is_file():
             from mock_interview.speech.transcribe import load_engine

@@ -9,6 +9,7 @@ as one line naming the file, the field and what is wrong.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +25,13 @@ SCENARIOS_ENV = "MOCK_INTERVIEW_SCENARIOS"
 SectionId = Literal["situation", "task", "action", "result", "reflection"]
 LevelId = Literal["sde1", "sde2", "senior"]
 FlagId = str
+# Amazon's sixteen Leadership Principles, as a scenario names them.
+PRINCIPLES: tuple[str, ...] = (
+    "Customer Obsession", "Ownership", "Invent and Simplify", "Are Right, A Lot", "Learn and Be Curious",
+    "Hire and Develop the Best", "Insist on the Highest Standards", "Think Big", "Bias for Action", "Frugality",
+    "Earn Trust", "Dive Deep", "Have Backbone; Disagree and Commit", "Deliver Results",
+    "Strive to be Earth's Best Employer", "Success and Scale Bring Broad Responsibility",
+)  # fmt: skip
 
 
 class _Strict(BaseModel):
@@ -154,6 +162,19 @@ class Scenario(_Strict):
     def target_s(self, section_id: str, level: str) -> float:
         """A section's target at a level: the sde2 targets scaled to the level's budget."""
         return self.section(section_id).target_s * self.levels[level].budget_s / self.total_target_s
+
+
+def find_principle(name: str) -> str:
+    """A principle by its name, ignoring case and punctuation ('dive deep', 'have backbone')."""
+
+    def key(text: str) -> str:
+        return re.sub(r"[^a-z ]", "", text.lower()).strip()
+
+    wanted = key(name)
+    matches = [p for p in PRINCIPLES if key(p) == wanted] or [p for p in PRINCIPLES if key(p).startswith(wanted)]
+    if wanted and len(matches) == 1:
+        return matches[0]
+    raise InputError(f"unknown leadership principle '{name}' (known: {', '.join(PRINCIPLES)})")
 
 
 def parse_scenario(data: object, path: Path, known_flags: set[str] | None = None) -> Scenario:

@@ -147,7 +147,7 @@ def run_mock(ctx: Context, probes: int) -> Report:
         except AudioError as e:
             ctx.screen.note(f"No answer to this follow-up: {e}", style="yellow")
             continue
-        judgement = judge_probe(probe, probe_transcript, ctx.catalogue)
+        judgement = judge_probe(probe, probe_transcript, ctx.catalogue, s.principle, ctx.level)
         answers[probe.id] = ProbeAnswer(probe_transcript, judgement, turn.answer_audio)
         turn.result = {"judgement": judgement.label, "reasons": list(judgement.reasons)}
         ctx.folder.save()
@@ -344,9 +344,7 @@ def _walkthrough(ctx: Context) -> None:
         )
     )
     for lp in s.principles:
-        parts.append(
-            ("principle", lp.name, f"{lp.focus}\n\nEmphasize: {lp.emphasize}\n\nDownplay: {lp.downplay}")
-        )
+        parts.append(("principle", lp.name, f"{lp.focus}\n\nEmphasize: {lp.emphasize}\n\nDownplay: {lp.downplay}"))
     for level_id, lvl in s.levels.items():
         parts.append(
             (

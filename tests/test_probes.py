@@ -23,7 +23,7 @@ OWN_WORDS = [
 @pytest.mark.parametrize(("probe_id", "quality", "answer"), OWN_WORDS)
 def test_answers_in_own_words(probe_id, quality, answer, scenario, catalogue):
     probe = next(p for p in scenario.probes if p.id == probe_id)
-    judged = judge_probe(probe, estimate_timing(answer), catalogue)
+    judged = judge_probe(probe, estimate_timing(answer), catalogue, scenario.principle, "sde2")
     if quality == "strong":
         assert judged.label == "strong", judged.reasons
         assert not judged.flags
@@ -34,5 +34,5 @@ def test_answers_in_own_words(probe_id, quality, answer, scenario, catalogue):
 
 def test_a_thin_answer_is_never_strong(scenario, catalogue):
     probe = next(p for p in scenario.probes if p.id == "verify-fix")
-    judged = judge_probe(probe, estimate_timing("I monitored it."), catalogue)
+    judged = judge_probe(probe, estimate_timing("I monitored it."), catalogue, scenario.principle, "sde2")
     assert judged.label != "strong"

@@ -51,9 +51,7 @@ def test_mock_session_end_to_end_through_portaudio(tmp_path, engine):
     verify = read_clip(FIXTURES / "probe-verify-fix-weak.flac")
     sessions = tmp_path / "sessions"
     with FifoMicrophone(tmp_path, [answer, follow_through, verify]) as mic:
-        run = run_cli(
-            "mock", "--sessions", str(sessions), "--silence", str(SILENCE_S), "--probes", "2", env=mic.env
-        )
+        run = run_cli("mock", "--sessions", str(sessions), "--silence", str(SILENCE_S), "--probes", "2", env=mic.env)
     assert run.code == 0, run.stderr
     assert "Bar raiser thinks" in run.stdout
 

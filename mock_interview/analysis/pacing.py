@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mock_interview.analysis.patterns import Match, SectionTiming, Thresholds, find_matches, word_regex
+from mock_interview.analysis.patterns import SectionTiming, Thresholds, find_matches, word_regex
 from mock_interview.analysis.star import SectionSpan
-from mock_interview.analysis.transcript import Sentence, Word, normalize
+from mock_interview.analysis.transcript import Filler, Sentence, Transcript, Word, normalize
 from mock_interview.scenario import Scenario
 
 
@@ -21,7 +21,7 @@ class Delivery:
     words_per_minute: float
     speaking_s: float
     fillers: dict[str, int]
-    filler_matches: tuple[Match, ...]
+    filler_events: tuple[Filler, ...]  # every filler, kept by Whisper or heard in the sound, in time order
     long_pauses: tuple[Pause, ...]
 
 
@@ -47,18 +47,24 @@ def section_timings(
     return timings
 
 
-def measure_delivery(words: tuple[Word, ...], sentences: list[Sentence], thresholds: Thresholds) -> Delivery:
+def _phrase(words: tuple[Word, ...]) -> str:
+    return " ".join(normalize(w.word) for w in words)
+
+
+def measure_delivery(transcript: Transcript, sentences: list[Sentence], thresholds: Thresholds) -> Delivery:
+    words = transcript.words
     speaking = words[-1].end - words[0].start if words else 0.0
     wpm = len(words) / (speaking / 60) if speaking > 0 else 0.0
     filler_res = [word_regex(f) for f in thresholds.fillers]
-    matches = tuple(m for s in sentences for m in find_matches(filler_res, s))
+    matches = [m for s in sentences for m in find_matches(filler_res, s)]
+    kept = [Filler(_phrase(words[m.first : m.last + 1]), words[m.first].start, words[m.last].end) for m in matches]
+    events = tuple(sorted([*kept, *transcript.fillers], key=lambda f: f.start))
     counts: dict[str, int] = {}
-    for m in matches:
-        key = " ".join(normalize(w.word) for w in words[m.first : m.last + 1])
-        counts[key] = counts.get(key, 0) + 1
+    for f in events:
+        counts[f.word] = counts.get(f.word, 0) + 1
     pauses = tuple(
         Pause(round(a.end, 2), round(b.start - a.end, 2))
         for a, b in zip(words, words[1:])
         if b.start - a.end >= thresholds.long_pause_s
     )
-    return Delivery(round(wpm, 1), round(speaking, 2), counts, matches, pauses)
+    return Delivery(round(wpm, 1), round(speaking, 2), counts, events, pauses)

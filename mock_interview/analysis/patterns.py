@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mock_interview.analysis.transcript import Sentence, Word, join_words, normalized_text
+from mock_interview.analysis.transcript import Filler, Sentence, Word, join_words, normalized_text, split_clauses
 from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
-from mock_interview.scenario import SECTION_IDS
+from mock_interview.scenario import SECTION_IDS, LevelId
 
 RULES_ENV = "MOCK_INTERVIEW_RULES"
 BUILTIN_RULES_DIR = Path(__file__).parent.parent / "rules"
@@ -38,9 +38,14 @@ class Rule(BaseModel):
     category: Category
     kind: Kind
     scope: list[str] = Field(default_factory=lambda: ["answer"])
+    # Empty: every question and level. Otherwise the rule runs only for answers to these principles, at these levels.
+    principles: list[str] = Field(default_factory=list)
+    levels: list[LevelId] = Field(default_factory=list)
     tokens: list[str] = Field(default_factory=list)
     against: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
+    # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause.
+    unless_within: Literal["sentence", "clause"] = "sentence"
     min_count: int = Field(default=1, ge=1)
     min_ratio: float | None = Field(default=None, ge=0, le=1)
     measure: Literal["fillers", "words_per_minute"] | None = None
@@ -72,6 +77,10 @@ class Rule(BaseModel):
             except re.error as err:
                 raise ValueError(f"token {pattern!r} is not a valid regular expression: {err}") from None
         return self
+
+    def applies(self, principle: str, level: str) -> bool:
+        wanted = {p.lower() for p in self.principles}
+        return (not wanted or principle.lower() in wanted) and (not self.levels or level in self.levels)
 
     @cached_property
     def token_res(self) -> list[re.Pattern[str]]:
@@ -222,8 +231,9 @@ class AnswerView:
     sections: dict[str, tuple[Sentence, ...]]  # section id -> its sentences, in order
     timings: tuple[SectionTiming, ...]
     level: str
+    principle: str
     budget_s: float
-    fillers: tuple[Match, ...]
+    fillers: tuple[Filler, ...]
     words_per_minute: float
     speaking_s: float
 
@@ -235,10 +245,11 @@ class AnswerView:
 
 def _token_matches(rule: Rule, sentences: list[Sentence]) -> list[Match]:
     matches: list[Match] = []
-    for sentence in sentences:
-        if rule.unless_res and find_matches(rule.unless_res, sentence):
+    units = sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
+    for unit in units:
+        if rule.unless_res and find_matches(rule.unless_res, unit):
             continue
-        matches.extend(find_matches(rule.token_res, sentence))
+        matches.extend(find_matches(rule.token_res, unit))
     return matches
 
 
@@ -303,7 +314,7 @@ def _check_rate(rule: Rule, view: AnswerView) -> list[Flag]:
     rate = len(view.fillers) / minutes
     if rate <= (rule.max or 0):
         return []
-    evidence = [evidence_for(view.words, m.first, m.last) for m in view.fillers]
+    evidence = [Evidence(f.word if f.heard == "transcript" else f"({f.word})", f.start, f.end) for f in view.fillers]
     return [_flag(rule, evidence, None, count=len(view.fillers), minutes=minutes, rate=rate)]
 
 
@@ -381,5 +392,6 @@ CHECKS = {
 
 
 def evaluate(catalogue: Catalogue, view: AnswerView) -> list[Flag]:
-    flags = [flag for rule in catalogue.rules for flag in CHECKS[rule.kind](rule, view)]
+    rules = [rule for rule in catalogue.rules if rule.applies(view.principle, view.level)]
+    flags = [flag for rule in rules for flag in CHECKS[rule.kind](rule, view)]
     return sorted(flags, key=lambda f: (SEVERITY_ORDER[f.severity], f.evidence[0].start_s if f.evidence else 0.0))

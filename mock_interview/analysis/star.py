@@ -1,13 +1,16 @@
 """STAR segmentation: which sentences are the Situation, Task, Action, Result and Reflection.
 
-Keyword spotting alone fails on real answers, so every sentence is scored for
-every section from several cues together (discourse markers, person and tense,
-numbers, the scenario's own signal phrases and strong examples, and where in
-the answer it falls against the targets), and an ordered dynamic programme picks
-the best labelling in which sections only move forward. A long pause before a
-sentence makes a section change there cheaper. Cues, grammar and signals are
-evidence; a section with none is reported missing rather than filled with a
-neighbour's sentence, and skipping one still costs.
+Keyword spotting alone fails on real answers, so every sentence is described for
+every section by several cues together (discourse markers at its start and
+anywhere, person and tense, numbers, the scenario's own signal phrases and strong
+examples, and where in the answer it falls against the targets), each section
+weighs them with its own weights, and an ordered dynamic programme picks the best
+labelling in which sections only move forward. A pause longer than the speaker's
+usual one makes a section change there cheaper; skipping a section costs.
+
+The weights are data (rules/star_weights.yaml), learnt by an averaged structured
+perceptron on the development part of the labelled corpus only
+(tests/corpus/train_segmenter.py); the held-out part measures them.
 """
 
 from __future__ import annotations
@@ -18,22 +21,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from mock_interview.analysis.transcript import Sentence, normalize, normalized_text
 from mock_interview.scenario import SECTION_IDS, Scenario
 
 CUES_FILE = Path(__file__).parent.parent / "rules" / "star_cues.yaml"
+WEIGHTS_FILE = Path(__file__).parent.parent / "rules" / "star_weights.yaml"
 
-# Weights of the score terms. Tuned on the development fixtures; see benchmarks/.
-W_CUE = 1.0
-W_SIGNAL = 1.5
-W_SIMILARITY = 2.0
-W_POSITION = 3.0
-W_PAUSE = 1.0
-SKIP_PENALTY = 1.0
-# A sentence with no cue, grammar or signal for a section fits it less: a section needs evidence to exist.
-NO_EVIDENCE = 1.0
 # Signal phrases this long may be said with one word different.
 SIGNAL_SLACK_FROM = 4
 
@@ -42,6 +38,12 @@ _PAST_IRREGULAR = {
     "saw", "met", "spoke", "dug", "set", "began", "chose", "drove", "gave", "kept", "knew", "put",
     "thought", "understood", "caught", "rebuilt", "rewrote", "held", "paid", "read", "sat", "stood",
 }  # fmt: skip
+# Whisper writes small counts as words: "eight people", "two weeks".
+_NUMBER_WORDS = set(
+    "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred "
+    "thousand million percent half twice double".split()
+)
+_FIRST_PERSON = {"i", "i'd", "i'm", "i've", "i'll", "me", "my", "myself", "mine"}
 _STOPWORDS = set(
     "a an the and or but if so of to in on at by for from with into onto about as is was were be been being are "
     "i me my we our us you your he she it its they them their this that these those there here not no nor "
@@ -55,6 +57,7 @@ _STOPWORDS = set(
 class Cue:
     pattern: re.Pattern[str]  # an opening cue is anchored to the start of the sentence
     weight: float
+    opening: bool
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def load_cues() -> dict[str, tuple[Cue, ...]]:
             for item in data.get(section, {}).get(where, []):
                 anchor = "^" if where == "opening" else r"(?<![\w'])"
                 pattern = re.compile(anchor + "(?:" + item["pattern"] + r")(?![\w'])")
-                entries.append(Cue(pattern, float(item["weight"])))
+                entries.append(Cue(pattern, float(item["weight"]), where == "opening"))
         cues[section] = tuple(entries)
     return cues
 
@@ -114,30 +117,37 @@ def _sentence_text(sentence: Sentence) -> str:
     return normalized_text(sentence.words)[0]
 
 
-def _cue_scores(text: str, cues: dict[str, tuple[Cue, ...]]) -> list[float]:
-    return [sum(c.weight for c in cues[sec] if c.pattern.search(text)) for sec in SECTION_IDS]
+def _cue_scores(text: str, cues: dict[str, tuple[Cue, ...]]) -> tuple[list[float], list[float]]:
+    """Per section, the weight of the opening cues and of the anywhere cues the sentence holds."""
+    found = [[c for c in cues[sec] if c.pattern.search(text)] for sec in SECTION_IDS]
+    return (
+        [sum(c.weight for c in hits if c.opening) for hits in found],
+        [sum(c.weight for c in hits if not c.opening) for hits in found],
+    )
 
 
-def _grammar_scores(text: str) -> list[float]:
-    """Person and tense: first-person past verbs tell an Action, numbers a Result, modals a Reflection."""
+def _grammar_features(text: str) -> tuple[float, ...]:
+    """Person, tense and numbers: first-person past verbs tell an Action, numbers a Result, modals and the present
+    a Reflection, a state of things in the past told about someone other than me the Situation."""
     tokens = text.split()
+    words = set(tokens)
 
     def past_after(subject: str) -> int:
         return sum(1 for a, b in zip(tokens, tokens[1:]) if a == subject and (b.endswith("ed") or b in _PAST_IRREGULAR))
 
-    first_person_past = past_after("i")
-    # An Action told as "we" is still the Action; the we-language rule judges it.
-    first_plural_past = past_after("we")
-    numbers = sum(1 for t in tokens if re.search(r"\d", t))
-    modal = len(re.findall(r"\b(would|should|could|will|going forward|next time)\b", text))
-    ongoing = len(re.findall(r"\b(was|were) \w+ing\b", text))
-    return [
-        0.4 * min(ongoing, 2),
-        0.0,
-        0.5 * min(first_person_past, 3) + 0.3 * min(first_plural_past, 2),
-        0.6 * min(numbers, 3),
-        0.5 * min(modal, 2),
-    ]
+    return (
+        min(past_after("i"), 3),
+        # An Action told as "we" is still the Action; the we-language rule judges it.
+        min(past_after("we"), 2),
+        min(sum(1 for t in tokens if re.search(r"\d", t) or t in _NUMBER_WORDS), 3),
+        min(len(re.findall(r"\b(would|should|could|will|going forward|next time)\b", text)), 2),
+        min(len(re.findall(r"\b(was|were) \w+ing\b", text)), 2),
+        float(bool(words & _FIRST_PERSON)),
+        float(bool(words & {"was", "were", "had", "wasn't", "weren't"})),
+        float(bool(words & {"is", "are", "isn't", "aren't", "it's", "that's", "there's"})),
+        float(bool(words & {"was", "were", "had"}) and not words & _FIRST_PERSON),
+        min(sum(1 for t in tokens if t in {"we", "our", "us", "we'd", "we've"}), 2),
+    )
 
 
 class _Vocabulary:
@@ -172,79 +182,120 @@ class _Vocabulary:
         return [min(2.0, float(sum(1 for sig in signals if signal_present(sig, present)))) for signals in self.signals]
 
 
-def _position_scores(fraction: float, spans: list[tuple[float, float]]) -> list[float]:
-    scores = []
-    for lo, hi in spans:
-        distance = 0.0 if lo <= fraction <= hi else min(abs(fraction - lo), abs(fraction - hi))
-        scores.append(-distance)
-    return scores
+FEATURES: tuple[str, ...] = (
+    "bias", "cue_opening", "cue_anywhere", "signal", "similarity", "position_distance", "no_evidence",
+    "first_person_past", "first_plural_past", "numbers", "modal", "ongoing", "personal", "past_state",
+    "present_state", "impersonal_past_state", "plural", "words", "fraction", "first", "last",
+)  # fmt: skip
 
 
-def emission_scores(sentences: list[Sentence], scenario: Scenario, level: str) -> list[list[float]]:
+@dataclass(frozen=True)
+class Weights:
+    """Per section, one weight per feature; and the two transition weights."""
+
+    sections: dict[str, tuple[float, ...]]
+    pause: float  # bonus for changing section after a longer pause than usual (per second, at most 1 s)
+    skip: float  # cost of each section skipped
+
+    def to_yaml(self) -> str:
+        data = {
+            "features": list(FEATURES),
+            "sections": {sec: [round(float(w), 4) for w in ws] for sec, ws in self.sections.items()},
+            "pause": round(float(self.pause), 4),
+            "skip": round(float(self.skip), 4),
+        }
+        header = "# Learnt by tests/corpus/train_segmenter.py on the development corpus; do not edit by hand.\n"
+        return header + yaml.safe_dump(data, sort_keys=False, width=200)
+
+
+@lru_cache(maxsize=1)
+def load_weights() -> Weights:
+    data = yaml.safe_load(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{WEIGHTS_FILE}: features do not match the code; run tests/corpus/train_segmenter.py")
+    return Weights({sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], data["skip"])
+
+
+def _target_spans(scenario: Scenario, level: str) -> list[tuple[float, float]]:
+    """Where each section would fall, as fractions of the answer, if every section kept to its target."""
+    targets = [scenario.target_s(s, level) for s in SECTION_IDS]
+    total, spans, acc = sum(targets), [], 0.0
+    for t in targets:
+        spans.append((acc / total, (acc + t) / total))
+        acc += t
+    return spans
+
+
+def unit_features(sentences: list[Sentence], scenario: Scenario, level: str) -> np.ndarray:
+    """Features of every sentence for every section: shape (sentences, sections, FEATURES)."""
     cues = load_cues()
     vocab = _Vocabulary(scenario, level)
-    targets = [scenario.target_s(s, level) for s in SECTION_IDS]
-    total_target = sum(targets)
-    spans, acc = [], 0.0
-    for t in targets:
-        spans.append((acc / total_target, (acc + t) / total_target))
-        acc += t
+    spans = _target_spans(scenario, level)
     t0, t1 = sentences[0].start, sentences[-1].end
     length = max(t1 - t0, 1e-6)
-    scores = []
-    for sentence in sentences:
+    out = np.zeros((len(sentences), len(SECTION_IDS), len(FEATURES)))
+    for i, sentence in enumerate(sentences):
         text = _sentence_text(sentence)
-        stems = content_stems(text)
+        opening, anywhere = _cue_scores(text, cues)
+        grammar = _grammar_features(text)
+        signals = vocab.signal_hits(text)
+        similarity = vocab.similarity(content_stems(text))
         middle = ((sentence.start + sentence.end) / 2 - t0) / length
-        parts = zip(
-            _cue_scores(text, cues),
-            _grammar_scores(text),
-            vocab.signal_hits(text),
-            vocab.similarity(stems),
-            _position_scores(middle, spans),
-        )
-        row = []
-        for c, g, sig, sim, pos in parts:
-            # Cues, grammar and signals are evidence; similarity and position only weigh it.
-            evidence = W_CUE * c + g + W_SIGNAL * sig
-            row.append(evidence + W_SIMILARITY * sim + W_POSITION * pos - (NO_EVIDENCE if evidence <= 0 else 0.0))
-        scores.append(row)
-    return scores
+        for j, (lo, hi) in enumerate(spans):
+            distance = 0.0 if lo <= middle <= hi else min(abs(middle - lo), abs(middle - hi))
+            evidence = opening[j] + anywhere[j] + signals[j]
+            out[i, j] = (
+                1.0, opening[j], anywhere[j], signals[j], similarity[j], distance, float(evidence <= 0), *grammar,
+                min(len(sentence.words), 40) / 20, middle, float(i == 0), float(i == len(sentences) - 1),
+            )  # fmt: skip
+    return out
 
 
-def segment(sentences: list[Sentence], scenario: Scenario, level: str) -> list[SectionSpan]:
-    """Label each sentence with a section so that sections only move forward; maximise the total score."""
-    n, k = len(sentences), len(SECTION_IDS)
-    if n == 0:
-        return [SectionSpan(sec, None, None) for sec in SECTION_IDS]
-    emit = emission_scores(sentences, scenario, level)
+def transition_pauses(sentences: list[Sentence]) -> list[float]:
+    """Before each sentence, how much longer than this speaker's usual pause it is (0-1 s)."""
     pauses = [s.pause_before_s for s in sentences[1:]]
-    typical_pause = sorted(pauses)[len(pauses) // 2] if pauses else 0.0
+    typical = sorted(pauses)[len(pauses) // 2] if pauses else 0.0
+    return [0.0] + [min(1.0, max(0.0, p - typical)) for p in pauses]
+
+
+def best_labels(emit: np.ndarray, pauses: list[float], weights: Weights) -> list[int]:
+    """The forward-only labelling of sentences with the highest total score (Viterbi)."""
+    n, k = emit.shape
     neg = float("-inf")
     best = [[neg] * k for _ in range(n)]
     back = [[0] * k for _ in range(n)]
     for j in range(k):
-        best[0][j] = emit[0][j] - SKIP_PENALTY * j
+        best[0][j] = emit[0][j] - weights.skip * j
     for i in range(1, n):
-        # A pause longer than this answer's usual one is where speakers change section.
-        bonus = W_PAUSE * min(1.0, max(0.0, sentences[i].pause_before_s - typical_pause))
+        bonus = weights.pause * pauses[i]
         for j in range(k):
             stay = best[i - 1][j]
             move, move_from = neg, j
             for prev in range(j):
-                candidate = best[i - 1][prev] + bonus - SKIP_PENALTY * (j - prev - 1)
+                candidate = best[i - 1][prev] + bonus - weights.skip * (j - prev - 1)
                 if candidate > move:
                     move, move_from = candidate, prev
             if stay >= move:
                 best[i][j], back[i][j] = stay + emit[i][j], j
             else:
                 best[i][j], back[i][j] = move + emit[i][j], move_from
-    final = [best[n - 1][j] - SKIP_PENALTY * (k - 1 - j) for j in range(k)]
+    final = [best[n - 1][j] - weights.skip * (k - 1 - j) for j in range(k)]
     state = max(range(k), key=lambda j: final[j])
     labels = [0] * n
     for i in range(n - 1, -1, -1):
         labels[i] = state
         state = back[i][state]
+    return labels
+
+
+def segment(sentences: list[Sentence], scenario: Scenario, level: str) -> list[SectionSpan]:
+    """Label each sentence with a section so that sections only move forward; maximise the total score."""
+    if not sentences:
+        return [SectionSpan(sec, None, None) for sec in SECTION_IDS]
+    weights = load_weights()
+    matrix = np.array([weights.sections[sec] for sec in SECTION_IDS])
+    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level), matrix)
+    labels = best_labels(emit, transition_pauses(sentences), weights)
     spans = []
     for j, section in enumerate(SECTION_IDS):
         members = [i for i, label in enumerate(labels) if label == j]

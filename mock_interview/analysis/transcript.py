@@ -15,6 +15,9 @@ ESTIMATED_WPM = 150.0
 ESTIMATED_SENTENCE_PAUSE_S = 0.6
 # A gap this long between two words ends a sentence even without punctuation.
 SENTENCE_GAP_S = 1.2
+# Whisper runs sentences together with commas when the speaker barely pauses; a comma followed by this much
+# silence ends a unit too, so that a section change inside one of Whisper's sentences can be found.
+CLAUSE_GAP_S = 0.6
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,23 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Filler:
+    """A filler the candidate said: one Whisper kept as a word, or a filled pause heard in the sound."""
+
+    word: str  # "um", "uh", "you know"...
+    start: float
+    end: float
+    heard: str = "transcript"  # "transcript" (a word Whisper kept) or "acoustic" (found in the sound)
+
+
+@dataclass(frozen=True)
 class Transcript:
     words: tuple[Word, ...]
     duration_s: float
     timing: str = "measured"  # "measured" from audio, or "estimated" from a plain text
     source: str = ""
+    # Filled pauses heard in the audio that Whisper left out of the words.
+    fillers: tuple[Filler, ...] = ()
 
     @property
     def text(self) -> str:
@@ -44,6 +59,7 @@ class Transcript:
             "words": [
                 {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability} for w in self.words
             ],
+            "fillers": [{"word": f.word, "start": f.start, "end": f.end} for f in self.fillers],
         }
 
     def shifted(self, offset_s: float) -> tuple[Word, ...]:
@@ -98,18 +114,38 @@ def join_words(words: tuple[Word, ...] | list[Word]) -> str:
 
 
 def split_sentences(words: tuple[Word, ...]) -> list[Sentence]:
-    """Sentences end at . ? ! or at a long silence; whisper punctuates, plain speech may not."""
+    """Sentences end at . ? ! or at a long silence (Whisper punctuates, plain speech may not), and at a comma
+    the speaker paused after."""
     sentences: list[Sentence] = []
     start = 0
     for i, word in enumerate(words):
         last = i == len(words) - 1
-        ends = word.word.strip().endswith((".", "?", "!"))
+        text = word.word.strip()
         gap_after = (words[i + 1].start - word.end) if not last else 0.0
+        ends = text.endswith((".", "?", "!")) or (text.endswith((",", ";", ":")) and gap_after >= CLAUSE_GAP_S)
         if last or ends or gap_after >= SENTENCE_GAP_S:
             pause = words[start].start - words[start - 1].end if start > 0 else words[start].start
             sentences.append(Sentence(len(sentences), start, words[start : i + 1], max(0.0, pause)))
             start = i + 1
     return sentences
+
+
+# A clause ends after , ; : or a dash, or before a word that joins two clauses.
+_CLAUSE_END = (",", ";", ":", "—", "–")
+_CLAUSE_JOINERS = {"and", "but", "so", "because", "which", "while", "although", "though", "whereas"}
+
+
+def split_clauses(sentence: Sentence) -> list[Sentence]:
+    """The clauses of a sentence, so that a number in one clause does not vouch for a claim in another."""
+    clauses: list[Sentence] = []
+    start = 0
+    words = sentence.words
+    for i in range(1, len(words) + 1):
+        ends = i == len(words) or words[i - 1].word.endswith(_CLAUSE_END) or normalize(words[i].word) in _CLAUSE_JOINERS
+        if ends and i > start:
+            clauses.append(Sentence(sentence.index, sentence.first + start, words[start:i], 0.0))
+            start = i
+    return clauses
 
 
 _NUMBER_PIECE = re.compile(r"^([.,]\d|%|[.,]?\d*%)")
@@ -179,8 +215,14 @@ def transcript_from_json(data: object, path: Path) -> Transcript:
         words.append(word)
     if not words:
         raise InputError(f"{path}: the transcript is empty")
+    fillers: list[Filler] = []
+    for i, item in enumerate(data.get("fillers") or []):
+        try:
+            fillers.append(Filler(str(item["word"]), float(item["start"]), float(item["end"]), "acoustic"))
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"{path}: fillers[{i}]: needs 'word', 'start' and 'end' (seconds)") from None
     duration = float(data.get("duration_s") or words[-1].end)
-    return Transcript(tuple(words), duration_s=duration, source=str(path))
+    return Transcript(tuple(words), duration_s=duration, source=str(path), fillers=tuple(fillers))
 
 
 def read_transcript_file(path: Path) -> Transcript:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_interview.report.model import Report, clock
+from mock_interview.report.model import Report, clock, filler_summary
 
 
 def render(report: Report) -> str:
@@ -35,7 +35,7 @@ def render(report: Report) -> str:
             lines.append(f"  - “{e.quote}” at {clock(e.start_s)}")
         lines.append(f"  - *Coaching:* {f.coaching}")
     d = report.delivery
-    fillers = ", ".join(f"{k} ×{v}" for k, v in d.fillers.items()) or "none heard"
+    fillers = filler_summary(d)
     pauses = ", ".join(f"{p.duration_s:.1f} s at {clock(p.start_s)}" for p in d.long_pauses) or "none"
     lines += [
         "",

@@ -109,6 +109,10 @@ class Report:
                 "words_per_minute": self.delivery.words_per_minute,
                 "speaking_s": self.delivery.speaking_s,
                 "fillers": self.delivery.fillers,
+                "filler_times": [
+                    {"word": f.word, "start_s": f.start, "end_s": f.end, "heard": f.heard}
+                    for f in self.delivery.filler_events
+                ],
                 "long_pauses": [{"start_s": p.start_s, "duration_s": p.duration_s} for p in self.delivery.long_pauses],
             },
             "probes": [
@@ -135,3 +139,12 @@ def clock(seconds: float | None) -> str:
         return "-"
     minutes, rest = divmod(max(0.0, seconds), 60)
     return f"{int(minutes)}:{rest:04.1f}"
+
+
+def filler_summary(delivery: Delivery) -> str:
+    """'um ×2, uh ×1 (2 heard in the sound)': the counts, and how many Whisper left out of the words."""
+    counts = ", ".join(f"{k} ×{v}" for k, v in delivery.fillers.items())
+    if not counts:
+        return "none heard"
+    heard = sum(1 for f in delivery.filler_events if f.heard == "acoustic")
+    return counts + (f" ({heard} heard in the sound, not in the transcript)" if heard else "")

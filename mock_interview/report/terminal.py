@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mock_interview.report.model import Report, clock
+from mock_interview.report.model import Report, clock, filler_summary
 
 STATUS_STYLE = {"ok": "green", "over": "red", "under": "yellow", "missing": "bold red"}
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
@@ -84,7 +84,7 @@ def delivery_text(report: Report) -> Text:
     text = Text()
     text.append("Delivery: ", style="bold")
     text.append(f"{d.words_per_minute:.0f} words a minute over {d.speaking_s:.1f} s")
-    fillers = ", ".join(f"{k} ×{v}" for k, v in d.fillers.items()) or "none heard"
+    fillers = filler_summary(d)
     text.append(f"; fillers: {fillers}")
     pauses = ", ".join(f"{p.duration_s:.1f} s at {clock(p.start_s)}" for p in d.long_pauses) or "none"
     text.append(f"; long pauses: {pauses}")

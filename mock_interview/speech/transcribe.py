@@ -19,6 +19,7 @@ import numpy as np
 from mock_interview.analysis.transcript import Transcript, Word, merge_number_pieces
 from mock_interview.errors import AudioError, SetupError
 from mock_interview.speech.audio import SAMPLE_RATE
+from mock_interview.speech.fillers import find_fillers
 from mock_interview.speech.timing import refine_word_times
 
 DEFAULT_ENGINE = "faster-whisper"
@@ -128,4 +129,4 @@ def transcribe_audio(
     if not transcript.words:
         raise AudioError(f"{source}: no speech found in the recording ({transcript.duration_s:.1f} s of audio)")
     words = refine_word_times(merge_number_pieces(transcript.words), audio)
-    return Transcript(words, transcript.duration_s, transcript.timing, source)
+    return Transcript(words, transcript.duration_s, transcript.timing, source, find_fillers(audio, words))

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Learn the STAR segmentation's weights (mock_interview/rules/star_weights.yaml) on the development corpus.
+
+    .venv/bin/python tests/corpus/train_segmenter.py            # needs the rendered corpus (render.py)
+
+An averaged structured perceptron (Collins, 2002): each development answer, as its text timed at a steady
+pace and as the transcript of its rendered audio, is segmented with the current weights; where the
+labelling differs from the truth, the weights move towards the features of the true labelling and away
+from those of the found one. Only the development part is read: the held-out part stays unseen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+
+from mock_interview.analysis.star import (  # noqa: E402
+    FEATURES,
+    WEIGHTS_FILE,
+    Weights,
+    transition_pauses,
+    best_labels,
+    unit_features,
+)
+from mock_interview.analysis.transcript import estimate_timing, split_sentences  # noqa: E402
+from mock_interview.scenario import SECTION_IDS, find_scenario  # noqa: E402
+from mock_interview.speech.transcribe import load_engine  # noqa: E402
+
+BASE_SCENARIO = "dive-deep-webhook"
+
+
+def examples(engine) -> list[tuple[str, np.ndarray, list[float], list[int]]]:
+    """(story, features, pauses, true labels) of every development answer, as text and as rendered audio."""
+    base = find_scenario(BASE_SCENARIO)
+    rendered = {r.answer: r for r in corpus.load_rendered()}
+    out = []
+    for answer in corpus.answers("dev"):
+        scenario = base.model_copy(update={"principle": answer.principle})
+        owner = [s for s in SECTION_IDS for _ in answer.sections[s].split()]
+        sentences = split_sentences(estimate_timing(answer.text).words)
+        labels = [SECTION_IDS.index(owner[s.first]) for s in sentences]
+        out.append(
+            (answer.story, unit_features(sentences, scenario, answer.level), transition_pauses(sentences), labels)
+        )
+        if answer.id in rendered:
+            spoken = rendered[answer.id]
+            sentences = split_sentences(corpus.cached_transcript(spoken.audio, engine).words)
+            labels = []
+            for s in sentences:
+                heard = [spoken.section_at((w.start + w.end) / 2) for w in s.words]
+                labels.append(SECTION_IDS.index(max(set(heard), key=heard.count)))
+            out.append(
+                (answer.story, unit_features(sentences, scenario, answer.level), transition_pauses(sentences), labels)
+            )
+    return out
+
+
+def transition_features(labels: list[int], pauses: list[float]) -> np.ndarray:
+    """(sum of pause bonuses at section changes, number of sections skipped) of a labelling."""
+    k = len(SECTION_IDS)
+    pause = sum(pauses[i] for i in range(1, len(labels)) if labels[i] != labels[i - 1])
+    skipped = labels[0] + (k - 1 - labels[-1]) + sum(max(0, b - a - 1) for a, b in zip(labels, labels[1:]))
+    return np.array([pause, -float(skipped)])
+
+
+def train(data, epochs: int, seed: int) -> Weights:
+    k, d = len(SECTION_IDS), len(FEATURES)
+    w, t = np.zeros((k, d)), np.array([0.5, 1.0])
+    w_sum, t_sum, steps = np.zeros_like(w), np.zeros_like(t), 0
+    order = list(range(len(data)))
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for n in order:
+            _, features, pauses, truth = data[n]
+            weights = Weights({s: tuple(w[j]) for j, s in enumerate(SECTION_IDS)}, t[0], t[1])
+            found = best_labels(np.einsum("ikf,kf->ik", features, w), pauses, weights)
+            if found != truth:
+                for i, (a, b) in enumerate(zip(truth, found)):
+                    if a != b:
+                        w[a] += features[i, a]
+                        w[b] -= features[i, b]
+                t += transition_features(truth, pauses) - transition_features(found, pauses)
+                t = np.maximum(t, 0.0)  # a pause never makes a change dearer, a skip never pays
+            w_sum += w
+            t_sum += t
+            steps += 1
+    w_avg, t_avg = w_sum / steps, t_sum / steps
+    return Weights({s: tuple(w_avg[j]) for j, s in enumerate(SECTION_IDS)}, float(t_avg[0]), float(t_avg[1]))
+
+
+def accuracy(data, weights: Weights) -> float:
+    matrix = np.array([weights.sections[s] for s in SECTION_IDS])
+    right = total = 0
+    for _, features, pauses, truth in data:
+        found = best_labels(np.einsum("ikf,kf->ik", features, matrix), pauses, weights)
+        right += sum(a == b for a, b in zip(truth, found))
+        total += len(truth)
+    return right / total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dry-run", action="store_true", help="report the accuracy, do not write the weights")
+    parser.add_argument("--folds", type=int, default=4, help="cross-validation folds over development stories")
+    args = parser.parse_args(argv)
+    data = examples(load_engine())
+    stories = sorted({story for story, *_ in data})
+    scores = []
+    for fold in range(args.folds):
+        unseen = set(stories[fold :: args.folds])
+        weights = train([x for x in data if x[0] not in unseen], args.epochs, args.seed)
+        scores.append(accuracy([x for x in data if x[0] in unseen], weights))
+    print(
+        f"cross-validated sentence accuracy on unseen development stories: {np.mean(scores):.3f} "
+        f"({', '.join(f'{s:.3f}' for s in scores)})"
+    )
+    weights = train(data, args.epochs, args.seed)
+    print(f"{len(data)} development examples; sentence accuracy after training {accuracy(data, weights):.3f}")
+    if not args.dry_run:
+        WEIGHTS_FILE.write_text(weights.to_yaml(), encoding="utf-8")
+        print(f"wrote {WEIGHTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
