@@ -10,6 +10,11 @@ from mock_interview.analysis.transcript import Filler, Sentence, Transcript, Wor
 from mock_interview.scenario import Scenario
 
 
+# Filler words Whisper wrote less than this far apart, and this short, are one filler written twice; one
+# this close to a filler heard in the sound is that filler.
+DUPLICATE_GAP_S = 0.15
+
+
 @dataclass(frozen=True)
 class Pause:
     start_s: float
@@ -57,8 +62,17 @@ def measure_delivery(transcript: Transcript, sentences: list[Sentence], threshol
     wpm = len(words) / (speaking / 60) if speaking > 0 else 0.0
     filler_res = [word_regex(f) for f in thresholds.fillers]
     matches = [m for s in sentences for m in find_matches(filler_res, s)]
-    kept = [Filler(_phrase(words[m.first : m.last + 1]), words[m.first].start, words[m.last].end) for m in matches]
-    events = tuple(sorted([*kept, *transcript.fillers], key=lambda f: f.start))
+    kept: list[Filler] = []
+    for m in matches:
+        first, last = words[m.first], words[m.last]
+        # Whisper sometimes writes one filler as a burst of zero-length "uh, uh, uh": count it once.
+        if kept and first.start - kept[-1].end < DUPLICATE_GAP_S and last.end - first.start < DUPLICATE_GAP_S:
+            continue
+        kept.append(Filler(_phrase(words[m.first : m.last + 1]), first.start, last.end))
+    heard = transcript.fillers
+    # A filler Whisper wrote down and the detector also heard is one filler; the sound gives its true times.
+    kept = [k for k in kept if not any(h.start - DUPLICATE_GAP_S <= k.start <= h.end + DUPLICATE_GAP_S for h in heard)]
+    events = tuple(sorted([*kept, *heard], key=lambda f: f.start))
     counts: dict[str, int] = {}
     for f in events:
         counts[f.word] = counts.get(f.word, 0) + 1

@@ -1,13 +1,17 @@
-"""Filled pauses ("um", "uh") heard in the sound, since Whisper leaves them out of its words.
+"""Filled pauses ("um", "uh") heard in the sound, since Whisper leaves most of them out of its words.
 
-Whisper drops fillers: it either leaves a gap between two words that still holds
-voice, or stretches a neighbouring word over the filler ("the" timed at 1 s).
-Both places are searched for one steady voiced sound: a run of clearly periodic
-frames (YIN's aperiodicity), long enough to be a syllable held on purpose, whose
-pitch barely moves and whose spectrum barely changes. Words glide in pitch and
-change spectrum from phone to phone; a filled pause is a held schwa, often closed
-by a hum ("um"). Thresholds were set on the development part of the real
-recordings (benchmarks/analysis_quality.py reports recall and precision).
+Whisper drops fillers: it leaves a gap between two words that still holds voice,
+or stretches a neighbouring word over the filler ("the" timed at 1 s), so the
+words cannot say where a filler is. The sound can: a filled pause is a held
+neutral vowel, often closed by a hum, at a level pitch. Words glide in pitch and
+change their spectrum from sound to sound every few hundredths of a second; a
+filler holds both still for a quarter of a second or more.
+
+So the whole answer is tracked for pitch (YIN), and every stretch of clear voice
+whose pitch and spectrum stay steady for at least MIN_FILLER_S is a filled pause,
+unless a filler word Whisper kept already covers it. The thresholds were set on
+the development part of the real recordings (tests/corpus/real_speech.yaml);
+benchmarks/analysis_quality.py reports recall and precision on both parts.
 """
 
 from __future__ import annotations
@@ -16,28 +20,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mock_interview.analysis.transcript import Filler, Word
+from mock_interview.analysis.transcript import Filler, Word, normalize
 from mock_interview.speech.audio import SAMPLE_RATE
 from mock_interview.speech.pitch import HOP_S, PitchTrack, track_pitch
 
-# A filled pause lasts about 0.2-1 s (Shriberg 1994; Clark and Fox Tree 2002): shorter runs are vowels of words.
-MIN_FILLER_S = 0.2
-MAX_FILLER_S = 1.6
-# Gaps between words shorter than this cannot hold a filler.
-MIN_GAP_S = 0.2
-# Margin left at each edge of a gap between words.
-EDGE_S = 0.08
-# A word longer than its expected length by this much may hide a filler inside its span.
-STRETCH_S = 0.35
-SYLLABLE_S = 0.2
-# Voicing: aperiodicity under this (0 = a pure tone, 1 = noise), and level within this of the speech's loud frames.
-MAX_APERIODICITY = 0.3
+# A filled pause lasts about 0.2-1 s (Shriberg 1994; Clark and Fox Tree 2002); a held vowel of a word rarely
+# stays steady this long.
+MIN_FILLER_S = 0.25
+# Voice: aperiodicity under this (0 = a pure tone, 1 = noise), within this many dB of the loud speech, with
+# unvoiced dips of at most BRIDGE_S bridged (creaky voice at the end of a filler drops single frames).
+MAX_APERIODICITY = 0.35
 MAX_LEVEL_DROP_DB = 30.0
-# Steadiness: spread of pitch (semitones) and mean frame-to-frame spectral change (dB) over the run.
-MAX_PITCH_SPREAD_ST = 1.5
-MAX_SPECTRAL_CHANGE_DB = 4.0
-# A hum closing the run, with this much more of its energy below 500 Hz than the vowel, makes it "um".
-NASAL_RATIO_DB = 6.0
+BRIDGE_S = 0.04
+# Steadiness over the filler: spread of pitch in semitones, and mean frame-to-frame change of the spectrum's
+# shape in dB over 16 bands up to 4 kHz.
+MAX_PITCH_SPREAD_ST = 0.45
+MAX_SPECTRAL_CHANGE_DB = 2.5
+# The sound of a filler, for a low (adult male) voice: a central vowel with F1 at least SCHWA_MIN_F1 and F2
+# within SCHWA_F2, or a hum with F1 at most HUM_MAX_F1. Voices pitched above HIGH_VOICE_F0 have formants a
+# sixth higher on average.
+SCHWA_F2 = (1100.0, 1700.0)
+SCHWA_MIN_F1 = 550.0
+HUM_MAX_F1 = 300.0
+HIGH_VOICE_F0 = 165.0
+# A word takes about this long per syllable; a run must lie mostly outside what the words around it account for.
+SYLLABLE_S = 0.2
+UNEXPLAINED_SHARE = 0.5
+# The speaker's local pace is judged from this many words on either side, and slows the usual length at most so.
+NEIGHBOURS = 4
+MAX_PACE = 2.5
+TRANSCRIBED = {"um", "uh", "er", "erm", "ah", "hmm", "hm", "mm"}
 
 
 @dataclass(frozen=True)
@@ -48,115 +60,187 @@ class Run:
 
 def find_fillers(audio: np.ndarray, words: tuple[Word, ...]) -> tuple[Filler, ...]:
     """Filled pauses in AUDIO that Whisper left out of WORDS, in time order."""
-    if not words or len(audio) < SAMPLE_RATE * 0.1:
+    if not words or len(audio) < SAMPLE_RATE * MIN_FILLER_S:
         return ()
-    loud = _loud_level(audio, words)
-    found: list[Filler] = []
-    for start, end in _candidate_regions(words, len(audio) / SAMPLE_RATE):
-        track = track_pitch(audio, start, end)
-        for run in _steady_runs(track, loud):
-            if _spectral_change_db(audio, run) <= MAX_SPECTRAL_CHANGE_DB:
-                found.append(Filler(_kind(audio, run), round(run.start, 3), round(run.end, 3), "acoustic"))
-    found.sort(key=lambda f: f.start)
-    # Overlapping regions (a gap next to a stretched word) can find the same run twice.
-    unique: list[Filler] = []
-    for f in found:
-        if not unique or f.start >= unique[-1].end:
-            unique.append(f)
-    return tuple(unique)
+    start = max(0.0, words[0].start - 1.0)
+    end = min(len(audio) / SAMPLE_RATE, words[-1].end + 1.0)
+    track = track_pitch(audio, start, end)
+    kept = [w for w in words if normalize(w.word) in TRANSCRIBED]
+    usual = _usual_lengths(words)
+    found = []
+    for run in _steady_runs(audio, track, _loud_level(track)):
+        if any(w.start < run.end and run.start < w.end for w in kept):
+            continue  # Whisper wrote this one down; the transcript counts it
+        if _unexplained_s(run, words, usual) < UNEXPLAINED_SHARE * (run.end - run.start):
+            continue  # a held vowel of a word said at its usual length
+        kind = _filler_vowel(audio, run, float(np.median(track.f0[track.f0 > 0])) if np.any(track.f0 > 0) else 120.0)
+        if kind is not None:
+            found.append(Filler(kind, round(run.start, 3), round(run.end, 3), "acoustic"))
+    return tuple(found)
 
 
-def _expected_s(word: str) -> float | None:
+def expected_s(word: str) -> float | None:
     """How long a word takes to say, roughly; None when its spelling does not tell (numbers, acronyms)."""
+    word = word.strip(".,!?;:\"'")
     if not word.isalpha() or (word.isupper() and len(word) > 1):
-        # "99.7%" is four spoken words and "DSYM" four letters: a long span there is not a stretch.
         return None
     vowels = sum(1 for a, b in zip(" " + word.lower(), word.lower()) if b in "aeiouy" and a not in "aeiouy")
     return SYLLABLE_S * max(1, vowels) + 0.1
 
 
-def _candidate_regions(words: tuple[Word, ...], duration: float) -> list[tuple[float, float]]:
-    regions = []
-    if words[0].start >= MIN_GAP_S:
-        regions.append((max(0.0, words[0].start - 2.0), words[0].start))
-    for a, b in zip(words, words[1:]):
-        # Whisper's word edges are off by up to a tenth of a second: the edges of a gap may hold a word's vowel.
-        if b.start - a.end >= MIN_GAP_S + 2 * EDGE_S:
-            regions.append((a.end + EDGE_S, b.start - EDGE_S))
-    for w in words:
-        expected = _expected_s(w.word.strip(".,!?;:\"'"))
-        if expected is not None and w.end - w.start >= expected + STRETCH_S:
-            regions.append((w.start, w.end))
-    last = words[-1].end
-    if duration - last >= MIN_GAP_S:
-        regions.append((last, min(duration, last + 2.0)))
-    return regions
+def _usual_lengths(words: tuple[Word, ...]) -> list[float | None]:
+    """Each word's usual length at the speaker's own pace there: its expected length scaled by how much longer
+    than expected the words around it run (someone talking slowly on purpose stretches every word)."""
+    ratios = [None if (e := expected_s(w.word)) is None else (w.end - w.start) / e for w in words]
+    usual: list[float | None] = []
+    for i, w in enumerate(words):
+        expected = expected_s(w.word)
+        around = [r for j, r in enumerate(ratios[max(0, i - NEIGHBOURS) : i + NEIGHBOURS + 1]) if r is not None
+                  and j != min(i, NEIGHBOURS)]  # fmt: skip
+        pace = min(MAX_PACE, max(1.0, float(np.median(around)))) if around else 1.0
+        usual.append(None if expected is None else expected * pace)
+    return usual
 
 
-def _loud_level(audio: np.ndarray, words: tuple[Word, ...]) -> float:
-    """The level of loud speech in the answer, the reference for what counts as voiced."""
-    hop = int(HOP_S * SAMPLE_RATE)
-    a, b = int(words[0].start * SAMPLE_RATE), int(words[-1].end * SAMPLE_RATE)
-    span = audio[a:b]
-    n = len(span) // hop
-    if n == 0:
-        return -20.0
-    rms = np.sqrt(np.mean(span[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
-    return float(np.percentile(20 * np.log10(rms + 1e-10), 95))
-
-
-def _steady_runs(track: PitchTrack, loud_db: float) -> list[Run]:
-    voiced = (track.f0 > 0) & (track.aperiodicity < MAX_APERIODICITY) & (track.level_db > loud_db - MAX_LEVEL_DROP_DB)
-    runs: list[Run] = []
-    i, n = 0, len(voiced)
-    min_frames = int(round(MIN_FILLER_S / HOP_S))
-    while i < n:
-        if not voiced[i]:
-            i += 1
+def _unexplained_s(run: Run, words: tuple[Word, ...], usual: list[float | None]) -> float:
+    """How much of the run no word accounts for: the time in gaps between words, and in each word the part
+    beyond its usual length (Whisper stretches a word over a filler next to it)."""
+    covered = 0.0
+    for w, length in zip(words, usual):
+        overlap = min(run.end, w.end) - max(run.start, w.start)
+        if overlap <= 0:
             continue
-        j = i
-        while j < n and voiced[j]:
-            j += 1
-        steady = _pitch_spread_st(track.f0[i:j]) <= MAX_PITCH_SPREAD_ST
-        if min_frames <= j - i <= MAX_FILLER_S / HOP_S and steady:
-            runs.append(Run(track.time(i), track.time(j)))
-        i = j
+        spare = 0.0 if length is None else max(0.0, (w.end - w.start) - length)
+        covered += max(0.0, overlap - spare)
+    return (run.end - run.start) - covered
+
+
+def _loud_level(track: PitchTrack) -> float:
+    """The level of loud speech in the answer, the reference for what counts as voice."""
+    return float(np.percentile(track.level_db, 95)) if len(track.level_db) else -20.0
+
+
+def _voiced_runs(track: PitchTrack, loud_db: float) -> list[tuple[int, int]]:
+    voiced = (track.f0 > 0) & (track.aperiodicity < MAX_APERIODICITY) & (track.level_db > loud_db - MAX_LEVEL_DROP_DB)
+    frames = np.flatnonzero(voiced)
+    if len(frames) == 0:
+        return []
+    bridge = int(round(BRIDGE_S / HOP_S))
+    runs, first, previous = [], frames[0], frames[0]
+    for f in frames[1:]:
+        if f - previous > bridge + 1:
+            runs.append((int(first), int(previous) + 1))
+            first = f
+        previous = f
+    runs.append((int(first), int(previous) + 1))
     return runs
 
 
-def _pitch_spread_st(f0: np.ndarray) -> float:
-    semitones = 12 * np.log2(f0 / np.median(f0))
-    return float(np.std(semitones))
+def _steady_runs(audio: np.ndarray, track: PitchTrack, loud_db: float) -> list[Run]:
+    """Inside each voiced run, the stretches of at least MIN_FILLER_S over which pitch and spectrum hold still."""
+    window = int(round(MIN_FILLER_S / HOP_S))
+    found: list[Run] = []
+    for a, b in _voiced_runs(track, loud_db):
+        if b - a < window:
+            continue
+        semitones = _semitones(track.f0[a:b])
+        shapes = _band_shapes(audio, track.time(a), b - a)
+        steady = np.zeros(b - a, dtype=bool)
+        for i in range(0, b - a - window + 1):
+            pitch = semitones[i : i + window]
+            pitch = pitch[np.isfinite(pitch)]
+            if len(pitch) < window // 2 or np.std(pitch) > MAX_PITCH_SPREAD_ST:
+                continue
+            change = np.sqrt(np.mean(np.diff(shapes[i : i + window], axis=0) ** 2, axis=1))
+            if np.mean(change) <= MAX_SPECTRAL_CHANGE_DB:
+                steady[i : i + window] = True
+        for s, e in _true_spans(steady):
+            found.append(Run(track.time(a + s), track.time(a + e)))
+    return found
 
 
-def _band_levels(audio: np.ndarray, run: Run) -> np.ndarray:
-    """Levels in dB of 16 bands up to 4 kHz, per 10 ms frame of 25 ms, over the run."""
+def _semitones(f0: np.ndarray) -> np.ndarray:
+    voiced = f0[f0 > 0]
+    if len(voiced) == 0:
+        return np.full(len(f0), np.nan)
+    with np.errstate(divide="ignore"):
+        return np.where(f0 > 0, 12 * np.log2(np.where(f0 > 0, f0, 1) / np.median(voiced)), np.nan)
+
+
+def _true_spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def _band_shapes(audio: np.ndarray, start_s: float, frames: int) -> np.ndarray:
+    """Per 10 ms frame (window 25 ms), the levels in dB of 16 bands up to 4 kHz, less their mean: the
+    spectrum's shape, whatever the loudness."""
     hop, window = int(HOP_S * SAMPLE_RATE), int(0.025 * SAMPLE_RATE)
-    a, b = int(run.start * SAMPLE_RATE), int(run.end * SAMPLE_RATE)
-    segment = audio[a:b].astype(np.float64)
-    count = (len(segment) - window) // hop + 1
-    if count < 2:
-        return np.zeros((0, 16))
-    frames = segment[np.arange(count)[:, None] * hop + np.arange(window)[None, :]] * np.hanning(window)
-    power = np.abs(np.fft.rfft(frames, 512)) ** 2
+    first = int(start_s * SAMPLE_RATE)
+    segment = np.zeros(frames * hop + window)
+    piece = audio[first : first + len(segment)].astype(np.float64)
+    segment[: len(piece)] = piece
+    stacked = segment[np.arange(frames)[:, None] * hop + np.arange(window)[None, :]] * np.hanning(window)
+    power = np.abs(np.fft.rfft(stacked, 512)) ** 2
     edges = np.linspace(0, 128, 17).astype(int)  # 0-4 kHz in 16 bands of 250 Hz
     bands = np.stack([power[:, lo:hi].sum(axis=1) for lo, hi in zip(edges, edges[1:])], axis=1)
-    return 10 * np.log10(bands + 1e-12)
+    levels = 10 * np.log10(bands + 1e-12)
+    return levels - levels.mean(axis=1, keepdims=True)
 
 
-def _spectral_change_db(audio: np.ndarray, run: Run) -> float:
-    levels = _band_levels(audio, run)
-    if len(levels) < 2:
-        return float("inf")
-    # Level changes alone are not changes of sound: compare shapes.
-    shapes = levels - levels.mean(axis=1, keepdims=True)
-    return float(np.mean(np.sqrt(np.mean(np.diff(shapes, axis=0) ** 2, axis=1))))
+def _lpc(frame: np.ndarray, order: int) -> np.ndarray | None:
+    """Linear prediction coefficients by the autocorrelation method (Levinson-Durbin)."""
+    r = np.correlate(frame, frame, "full")[len(frame) - 1 : len(frame) + order]
+    if r[0] <= 0:
+        return None
+    a, error = np.zeros(order + 1), r[0]
+    a[0] = 1.0
+    for i in range(1, order + 1):
+        k = -(r[i] + np.dot(a[1:i], r[i - 1 : 0 : -1])) / error
+        a[1:i] = a[1:i] + k * a[i - 1 : 0 : -1]
+        a[i] = k
+        error *= 1 - k * k
+        if error <= 0:
+            return None
+    return a
 
 
-def _kind(audio: np.ndarray, run: Run) -> str:
-    levels = _band_levels(audio, run)
-    if len(levels) < 6:
+def formants(audio: np.ndarray, run: Run) -> tuple[float, float] | None:
+    """Median first and second formants (Hz) over the run: LPC of order 10 at 8 kHz, 25 ms frames every 10 ms."""
+    rate = SAMPLE_RATE // 2
+    segment = audio[int(run.start * SAMPLE_RATE) : int(run.end * SAMPLE_RATE) : 2].astype(np.float64)
+    segment = np.append(segment[:1], segment[1:] - 0.63 * segment[:-1])  # pre-emphasis
+    window, hop = int(0.025 * rate), int(0.01 * rate)
+    found = []
+    for i in range(0, len(segment) - window, hop):
+        a = _lpc(segment[i : i + window] * np.hamming(window), 10)
+        if a is None:
+            continue
+        poles = [z for z in np.roots(a) if np.imag(z) > 0]
+        peaks = sorted(
+            np.angle(z) * rate / (2 * np.pi) for z in poles if -rate / np.pi * np.log(abs(z)) < 500
+        )  # narrow resonances only
+        peaks = [f for f in peaks if f > 150]
+        if len(peaks) >= 2:
+            found.append(peaks[:2])
+    if not found:
+        return None
+    return float(np.median([f[0] for f in found])), float(np.median([f[1] for f in found]))
+
+
+def _filler_vowel(audio: np.ndarray, run: Run, f0: float) -> str | None:
+    """'uh' for a held central vowel (schwa: mid-open, F2 in the middle), 'um' for a hum (nasal murmur: F1
+    very low), None for any other vowel: a word's held 'oh' or 'ee' is not a filler. Formant bands from
+    Peterson and Barney (1952) for men, raised by a sixth for higher voices."""
+    measured = formants(audio, run)
+    if measured is None:
+        return None
+    scale = 1.0 if f0 < HIGH_VOICE_F0 else 1.17
+    f1, f2 = measured[0] / scale, measured[1] / scale
+    if not SCHWA_F2[0] <= f2 <= SCHWA_F2[1]:
+        return None
+    if f1 >= SCHWA_MIN_F1:
         return "uh"
-    low_share = levels[:, :2].max(axis=1) - levels[:, 2:].max(axis=1)
-    third = len(levels) // 3
-    return "um" if low_share[-third:].mean() - low_share[:third].mean() >= NASAL_RATIO_DB else "uh"
+    if f1 <= HUM_MAX_F1:
+        return "um"
+    return None
