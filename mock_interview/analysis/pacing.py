@@ -9,7 +9,6 @@ from mock_interview.analysis.star import SectionSpan
 from mock_interview.analysis.transcript import Filler, Sentence, Transcript, Word, normalize
 from mock_interview.scenario import Scenario
 
-
 # Filler words Whisper wrote less than this far apart, and this short, are one filler written twice; one
 # this close to a filler heard in the sound is that filler.
 DUPLICATE_GAP_S = 0.15

@@ -27,8 +27,8 @@ from mock_interview.analysis.star import (  # noqa: E402
     FEATURES,
     WEIGHTS_FILE,
     Weights,
-    transition_pauses,
     best_labels,
+    transition_pauses,
     unit_features,
 )
 from mock_interview.analysis.transcript import estimate_timing, split_sentences  # noqa: E402
