@@ -24,6 +24,7 @@ Transcripts are cached next to the audio (corpus.cached_transcript).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import sys
@@ -45,7 +46,7 @@ import render  # noqa: E402
 from mock_interview.analysis.pacing import measure_delivery  # noqa: E402
 from mock_interview.analysis.patterns import Catalogue, load_catalogue  # noqa: E402
 from mock_interview.analysis.transcript import Filler, split_sentences  # noqa: E402
-from mock_interview.analyze import analyze_transcript  # noqa: E402
+from mock_interview.analyze import analyze_transcript, judge_probe  # noqa: E402
 from mock_interview.errors import AudioError  # noqa: E402
 from mock_interview.report.model import Report  # noqa: E402
 from mock_interview.scenario import SECTION_IDS, Scenario, find_scenario  # noqa: E402
@@ -319,6 +320,21 @@ def measure_real_speech(split: str | None, engine: Engine, catalogue: Catalogue)
         )
 
 
+def measure_probe_answers(engine: Engine, catalogue: Catalogue) -> None:
+    """The spoken follow-up answers in audio_fixtures/: is each judged as what it was written to be?"""
+    agreed = total = 0
+    for sidecar in sorted((ROOT / "audio_fixtures").glob("probe-*.json")):
+        truth = json.loads(sidecar.read_text())
+        scenario = find_scenario(truth["scenario"], known_flags=catalogue.ids)
+        probe = next(p for p in scenario.probes if p.id == truth["probe"])
+        cache = corpus.corpus_dir() / "fixture-transcripts"
+        transcript = corpus.cached_transcript(ROOT / "audio_fixtures" / truth["audio"], engine, cache)
+        judged = judge_probe(probe, transcript, catalogue, scenario.principle, "sde2")
+        agreed += judged.label == truth["quality"]
+        total += 1
+    print(f"\n== follow-up answers (audio_fixtures/probe-*) ==\njudged as spoken: {agreed} of {total}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=corpus.SPLITS, help="measure one part only")
@@ -330,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     measure_corpus(args.split, engine, catalogue, args.verbose)
     if not args.no_real:
         measure_real_speech(args.split, engine, catalogue)
+    measure_probe_answers(engine, catalogue)
     return 0
 
 

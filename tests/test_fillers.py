@@ -105,3 +105,35 @@ def test_gliding_speech_and_silence_are_not_fillers():
     ):
         audio, words, _ = _answer(middle)
         assert find_fillers(audio, words) == ()
+
+
+def test_delivery_counts_each_filler_once(scenario, catalogue):
+    """A filler Whisper wrote (even as a burst of zero-length "uh, uh") and the detector heard is one filler."""
+    from dataclasses import replace
+
+    from mock_interview.analysis.pacing import measure_delivery
+    from mock_interview.analysis.transcript import Filler, estimate_timing, split_sentences
+
+    transcript = estimate_timing("So I pulled the logs. Uh, uh, I found the race. Then I wrote the fix.")
+    uh = next(w for w in transcript.words if w.word.startswith("Uh"))
+    burst = tuple(
+        replace(w, start=uh.start, end=uh.start) if w.word.lower().startswith("uh") else w for w in transcript.words
+    )
+    heard = (Filler("uh", uh.start - 0.1, uh.start + 0.3, "acoustic"), Filler("um", 0.0, 0.0, "acoustic"))
+    delivery = measure_delivery(replace(transcript, words=burst, fillers=heard), split_sentences(burst),
+                                catalogue.thresholds)  # fmt: skip
+    assert delivery.fillers == {"uh": 1, "um": 1}
+    assert [f.heard for f in delivery.filler_events] == ["acoustic", "acoustic"]
+
+
+def test_heard_fillers_survive_a_saved_transcript(tmp_path):
+    import json
+
+    from mock_interview.analysis.transcript import Filler, Transcript, read_transcript_file
+
+    transcript = Transcript(
+        (Word("So", 0.0, 0.3), Word("then", 1.2, 1.5)), 1.5, fillers=(Filler("um", 0.4, 1.0, "acoustic"),)
+    )
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(transcript.to_dict()))
+    assert read_transcript_file(path).fillers == transcript.fillers

@@ -155,3 +155,60 @@ def test_broken_rule_file_is_one_line(tmp_path, body, needle):
     (tmp_path / "bad.yaml").write_text(body)
     run = run_cli("analyze", str(FIXTURES / "weak-joe.flac"), "--rules", str(tmp_path))
     assert_one_line_error(run, "bad.yaml", needle, code=2)
+
+
+def test_rules_follow_the_principle_and_the_level(scenario, catalogue):
+    """no-ownership-proof is for Ownership and Dive Deep stories; no-systemic-cause for senior answers."""
+    no_scope = answer(situation="I noticed a 0.3% webhook drop rate.", task="My goal was to find the cause and fix it.")
+    flags, _ = flags_for(no_scope, scenario, catalogue)
+    assert "no-ownership-proof" in flags
+    customer = scenario.model_copy(update={"principle": "Customer Obsession"})
+    flags, _ = flags_for(no_scope, customer, catalogue)
+    assert "no-ownership-proof" not in flags
+
+    personal = answer(reflection="Looking back, I would test my fixes against real traffic before I trust them.")
+    assert "no-systemic-cause" not in flags_for(personal, scenario, catalogue, level="sde2")[0]
+    flags, _ = flags_for(personal, scenario, catalogue, level="senior")
+    assert flags["no-systemic-cause"].section == "reflection"
+    systemic = answer(reflection="The real cause was that no team owned cross-team alerting, so I set up a shared SLO.")
+    assert "no-systemic-cause" not in flags_for(systemic, scenario, catalogue, level="senior")[0]
+
+
+def test_a_number_vouches_only_for_its_own_clause(scenario, catalogue):
+    """'It took them 2 weeks' says nothing of how much better things got."""
+    vague = "It took them 2 weeks to get to it, and after that the reports looked a lot cleaner."
+    assert "vague-result" in flags_for(answer(result=vague), scenario, catalogue)[0]
+    measured = "After that the reports improved from 40 errors a day to 2."
+    assert "vague-result" not in flags_for(answer(result=measured), scenario, catalogue)[0]
+
+
+def test_whisper_writing_small_numbers_as_words_counts_as_a_metric(scenario, catalogue):
+    result = "By the end we had eight people on the rota instead of three."
+    assert "no-metric" not in flags_for(answer(result=result), scenario, catalogue)[0]
+
+
+def test_a_user_rule_limited_to_a_level(tmp_path):
+    (tmp_path / "senior.yaml").write_text(
+        "rules:\n"
+        "  - {id: no-scale, category: content, kind: absence, scope: [result], levels: [senior],\n"
+        "     tokens: ['teams|organi[sz]ation'], severity: low, message: m, coaching: c}\n"
+    )
+    story = tmp_path / "answer.txt"
+    story.write_text(answer())
+    for level, fires in (("sde2", False), ("senior", True)):
+        run = run_cli("analyze", str(story), "--format", "json", "--level", level, "--rules", str(tmp_path))
+        assert run.code == 0, run.stderr
+        assert any(f["id"] == "no-scale" for f in run.json()["flags"]) is fires
+
+
+def test_analyze_for_another_principle(tmp_path):
+    story = tmp_path / "answer.txt"
+    story.write_text(
+        answer(situation="I noticed a 0.3% webhook drop rate.", task="My goal was to find the cause and fix it.")
+    )
+    dive_deep = run_cli("analyze", str(story), "--format", "json")
+    customer = run_cli("analyze", str(story), "--format", "json", "--principle", "customer obsession")
+    assert {f["id"] for f in dive_deep.json()["flags"]} - {f["id"] for f in customer.json()["flags"]} == {
+        "no-ownership-proof"
+    }
+    assert_one_line_error(run_cli("analyze", str(story), "--principle", "Bravery"), "Bravery", "Customer Obsession")

@@ -195,14 +195,18 @@ class Weights:
 
     sections: dict[str, tuple[float, ...]]
     pause: float  # bonus for changing section after a longer pause than usual (per second, at most 1 s)
-    skip: float  # cost of each section skipped
+    skip: tuple[float, ...]  # per section, the cost of leaving it out (a weak answer skips the Task most often)
+
+    def skipping(self, first: int, last: int) -> float:
+        """The cost of leaving out the sections with indices first..last-1."""
+        return sum(self.skip[first:last])
 
     def to_yaml(self) -> str:
         data = {
             "features": list(FEATURES),
             "sections": {sec: [round(float(w), 4) for w in ws] for sec, ws in self.sections.items()},
             "pause": round(float(self.pause), 4),
-            "skip": round(float(self.skip), 4),
+            "skip": [round(float(w), 4) for w in self.skip],
         }
         header = "# Learnt by tests/corpus/train_segmenter.py on the development corpus; do not edit by hand.\n"
         return header + yaml.safe_dump(data, sort_keys=False, width=200)
@@ -213,7 +217,7 @@ def load_weights() -> Weights:
     data = yaml.safe_load(WEIGHTS_FILE.read_text(encoding="utf-8"))
     if tuple(data["features"]) != FEATURES:
         raise ValueError(f"{WEIGHTS_FILE}: features do not match the code; run tests/corpus/train_segmenter.py")
-    return Weights({sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], data["skip"])
+    return Weights({sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]))
 
 
 def _target_spans(scenario: Scenario, level: str) -> list[tuple[float, float]]:
@@ -265,21 +269,21 @@ def best_labels(emit: np.ndarray, pauses: list[float], weights: Weights) -> list
     best = [[neg] * k for _ in range(n)]
     back = [[0] * k for _ in range(n)]
     for j in range(k):
-        best[0][j] = emit[0][j] - weights.skip * j
+        best[0][j] = emit[0][j] - weights.skipping(0, j)
     for i in range(1, n):
         bonus = weights.pause * pauses[i]
         for j in range(k):
             stay = best[i - 1][j]
             move, move_from = neg, j
             for prev in range(j):
-                candidate = best[i - 1][prev] + bonus - weights.skip * (j - prev - 1)
+                candidate = best[i - 1][prev] + bonus - weights.skipping(prev + 1, j)
                 if candidate > move:
                     move, move_from = candidate, prev
             if stay >= move:
                 best[i][j], back[i][j] = stay + emit[i][j], j
             else:
                 best[i][j], back[i][j] = move + emit[i][j], move_from
-    final = [best[n - 1][j] - weights.skip * (k - 1 - j) for j in range(k)]
+    final = [best[n - 1][j] - weights.skipping(j + 1, k) for j in range(k)]
     state = max(range(k), key=lambda j: final[j])
     labels = [0] * n
     for i in range(n - 1, -1, -1):

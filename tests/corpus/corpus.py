@@ -130,32 +130,37 @@ class Rendered:
         return " ".join(t for t in (self.texts[s] for s in SECTION_IDS) if t)
 
     def section_at(self, t: float) -> str:
-        """The section being spoken at time T; in a pause, the nearer of the two sections around it."""
-        best, distance = SECTION_IDS[0], float("inf")
-        for section in SECTION_IDS:
-            span = self.spans[section]
-            if span is None:
-                continue
-            d = 0.0 if span.start_s <= t <= span.end_s else min(abs(t - span.start_s), abs(t - span.end_s))
-            if d < distance:
-                best, distance = section, d
-        return best
+        return section_at(self.spans, t)
 
 
-def cached_transcript(audio: Path, engine: Engine | None) -> Transcript:
-    """The pipeline's transcript of AUDIO (read_answer), from the cache beside it while the audio is unchanged.
+def section_at(spans: dict[str, Span | None], t: float) -> str:
+    """The section being spoken at time T; in a pause, the nearer of the two sections around it."""
+    best, distance = SECTION_IDS[0], float("inf")
+    for section in SECTION_IDS:
+        span = spans[section]
+        if span is None:
+            continue
+        d = 0.0 if span.start_s <= t <= span.end_s else min(abs(t - span.start_s), abs(t - span.end_s))
+        if d < distance:
+            best, distance = section, d
+    return best
+
+
+def cached_transcript(audio: Path, engine: Engine | None, cache_dir: Path | None = None) -> Transcript:
+    """The pipeline's transcript of AUDIO (read_answer), from the cache (CACHE_DIR, or transcripts/ beside the
+    audio) while the audio is unchanged.
 
     ENGINE may be None when every transcript is known to be cached. The fillers are found anew each time, so
     that a change to the filler detector is measured without transcribing again."""
     digest = hashlib.sha256(audio.read_bytes()).hexdigest()[:16]
-    cache = audio.parent / "transcripts" / f"{audio.stem}.{TRANSCRIPT_KEY}.{digest}.json"
+    cache = (cache_dir or audio.parent / "transcripts") / f"{audio.stem}.{TRANSCRIPT_KEY}.{digest}.json"
     if cache.is_file():
         words = transcript_from_json(json.loads(cache.read_text()), audio)
         return replace(words, fillers=find_fillers(load_audio(audio), words.words))
     if engine is None:
         raise ValueError(f"{audio}: no cached transcript and no engine to make one")
     transcript = read_answer(audio, engine)
-    cache.parent.mkdir(exist_ok=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(transcript.to_dict()))
     return transcript
 

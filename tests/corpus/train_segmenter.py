@@ -12,6 +12,7 @@ from those of the found one. Only the development part is read: the held-out par
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+FIXTURES = HERE.parent.parent / "audio_fixtures"
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
@@ -31,50 +33,74 @@ from mock_interview.analysis.star import (  # noqa: E402
     transition_pauses,
     unit_features,
 )
-from mock_interview.analysis.transcript import estimate_timing, split_sentences  # noqa: E402
-from mock_interview.scenario import SECTION_IDS, find_scenario  # noqa: E402
+from mock_interview.analysis.transcript import Transcript, estimate_timing, split_sentences  # noqa: E402
+from mock_interview.scenario import SECTION_IDS, Scenario, find_scenario  # noqa: E402
 from mock_interview.speech.transcribe import load_engine  # noqa: E402
 
 BASE_SCENARIO = "dive-deep-webhook"
+SEED_WEIGHT = 3
 
 
-def examples(engine) -> list[tuple[str, np.ndarray, list[float], list[int]]]:
-    """(story, features, pauses, true labels) of every development answer, as text and as rendered audio."""
+Example = tuple[str, np.ndarray, list[float], list[int]]
+
+
+def _from_text(story: str, sections: dict[str, str], scenario: Scenario, level: str) -> Example:
+    owner = [s for s in SECTION_IDS for _ in sections[s].split()]
+    sentences = split_sentences(estimate_timing(" ".join(t for t in sections.values() if t)).words)
+    labels = [SECTION_IDS.index(owner[s.first]) for s in sentences]
+    return story, unit_features(sentences, scenario, level), transition_pauses(sentences), labels
+
+
+def _from_audio(story: str, transcript: Transcript, spans: dict, scenario: Scenario, level: str) -> Example:
+    sentences = split_sentences(transcript.words)
+    labels = []
+    for s in sentences:
+        heard = [corpus.section_at(spans, (w.start + w.end) / 2) for w in s.words]
+        labels.append(SECTION_IDS.index(max(set(heard), key=heard.count)))
+    return story, unit_features(sentences, scenario, level), transition_pauses(sentences), labels
+
+
+def examples(engine) -> list[Example]:
+    """(story, features, pauses, true labels) of every development answer, as text and as rendered audio, and of
+    the recorded STAR answers in audio_fixtures/ (the seed's own story, with its scenario's signals)."""
     base = find_scenario(BASE_SCENARIO)
     rendered = {r.answer: r for r in corpus.load_rendered()}
     out = []
     for answer in corpus.answers("dev"):
         scenario = base.model_copy(update={"principle": answer.principle})
-        owner = [s for s in SECTION_IDS for _ in answer.sections[s].split()]
-        sentences = split_sentences(estimate_timing(answer.text).words)
-        labels = [SECTION_IDS.index(owner[s.first]) for s in sentences]
-        out.append(
-            (answer.story, unit_features(sentences, scenario, answer.level), transition_pauses(sentences), labels)
-        )
+        out.append(_from_text(answer.story, answer.sections, scenario, answer.level))
         if answer.id in rendered:
             spoken = rendered[answer.id]
-            sentences = split_sentences(corpus.cached_transcript(spoken.audio, engine).words)
-            labels = []
-            for s in sentences:
-                heard = [spoken.section_at((w.start + w.end) / 2) for w in s.words]
-                labels.append(SECTION_IDS.index(max(set(heard), key=heard.count)))
-            out.append(
-                (answer.story, unit_features(sentences, scenario, answer.level), transition_pauses(sentences), labels)
-            )
+            transcript = corpus.cached_transcript(spoken.audio, engine)
+            out.append(_from_audio(answer.story, transcript, spoken.spans, scenario, answer.level))
+    for sidecar in sorted(FIXTURES.glob("*.json")):
+        truth = json.loads(sidecar.read_text())
+        if truth.get("scenario") != BASE_SCENARIO or truth["kind"] == "probe-answer":
+            continue
+        spans = {
+            s["id"]: None if s["start_s"] is None else corpus.Span(s["start_s"], s["end_s"]) for s in truth["sections"]
+        }
+        texts = {s["id"]: s["text"] for s in truth["sections"]}
+        cache = corpus.corpus_dir() / "fixture-transcripts"
+        transcript = corpus.cached_transcript(FIXTURES / truth["audio"], engine, cache)
+        # The seed's own answers are the labels the product is judged by first: they count SEED_WEIGHT times.
+        out += [
+            _from_text("seed", texts, base, "sde2"),
+            _from_audio("seed", transcript, spans, base, "sde2"),
+        ] * SEED_WEIGHT
     return out
 
 
 def transition_features(labels: list[int], pauses: list[float]) -> np.ndarray:
-    """(sum of pause bonuses at section changes, number of sections skipped) of a labelling."""
-    k = len(SECTION_IDS)
+    """(sum of pause bonuses at section changes, then for each section minus 1 if it was skipped) of a labelling."""
     pause = sum(pauses[i] for i in range(1, len(labels)) if labels[i] != labels[i - 1])
-    skipped = labels[0] + (k - 1 - labels[-1]) + sum(max(0, b - a - 1) for a, b in zip(labels, labels[1:]))
-    return np.array([pause, -float(skipped)])
+    present = set(labels)
+    return np.array([pause] + [0.0 if j in present else -1.0 for j in range(len(SECTION_IDS))])
 
 
 def train(data, epochs: int, seed: int) -> Weights:
     k, d = len(SECTION_IDS), len(FEATURES)
-    w, t = np.zeros((k, d)), np.array([0.5, 1.0])
+    w, t = np.zeros((k, d)), np.array([0.5] + [1.0] * k)
     w_sum, t_sum, steps = np.zeros_like(w), np.zeros_like(t), 0
     order = list(range(len(data)))
     rng = random.Random(seed)
@@ -82,7 +108,7 @@ def train(data, epochs: int, seed: int) -> Weights:
         rng.shuffle(order)
         for n in order:
             _, features, pauses, truth = data[n]
-            weights = Weights({s: tuple(w[j]) for j, s in enumerate(SECTION_IDS)}, t[0], t[1])
+            weights = Weights({s: tuple(w[j]) for j, s in enumerate(SECTION_IDS)}, t[0], tuple(t[1:]))
             found = best_labels(np.einsum("ikf,kf->ik", features, w), pauses, weights)
             if found != truth:
                 for i, (a, b) in enumerate(zip(truth, found)):
@@ -95,7 +121,7 @@ def train(data, epochs: int, seed: int) -> Weights:
             t_sum += t
             steps += 1
     w_avg, t_avg = w_sum / steps, t_sum / steps
-    return Weights({s: tuple(w_avg[j]) for j, s in enumerate(SECTION_IDS)}, float(t_avg[0]), float(t_avg[1]))
+    return Weights({s: tuple(w_avg[j]) for j, s in enumerate(SECTION_IDS)}, float(t_avg[0]), tuple(t_avg[1:]))
 
 
 def accuracy(data, weights: Weights) -> float:
