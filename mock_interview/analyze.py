@@ -11,13 +11,12 @@ from pathlib import Path
 from mock_interview.analysis.pacing import Delivery, measure_delivery, section_timings
 from mock_interview.analysis.patterns import AnswerView, Catalogue, Flag, SectionTiming, evaluate
 from mock_interview.analysis.probes import DEFAULT_PROBES, ProbeJudgement, choose_probes, judge_probe_answer
-from mock_interview.analysis.star import SectionSpan, segment, signals_said
+from mock_interview.analysis.star import SectionSpan, answer_units, segment, signals_said
 from mock_interview.analysis.transcript import (
     Sentence,
     Transcript,
     join_words,
     read_transcript_file,
-    split_sentences,
 )
 from mock_interview.analysis.verdict import judge
 from mock_interview.errors import InputError
@@ -75,7 +74,7 @@ def _view(
 def _sentences(transcript: Transcript) -> list[Sentence]:
     if not transcript.words:
         raise InputError(f"{transcript.source or 'answer'}: the transcript is empty")
-    return split_sentences(transcript.words)
+    return answer_units(transcript.words)
 
 
 def analyze_transcript(

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from conftest import ROOT
-from mock_interview.analysis.star import SectionSpan
-from mock_interview.analysis.transcript import estimate_timing, split_sentences
+from mock_interview.analysis.star import SectionSpan, answer_units
+from mock_interview.analysis.transcript import estimate_timing
 from mock_interview.analyze import analyze_transcript, read_answer
 from mock_interview.scenario import SECTION_IDS
 
@@ -49,7 +49,7 @@ def test_held_out_is_a_third_of_the_stories_and_holds_every_flag():
 def _with_true_sections(answer: corpus.Answer, catalogue, scenario):
     """The answer as text, timed at a steady pace, analysed with its sections where they truly are."""
     transcript = estimate_timing(answer.text)
-    sentences = split_sentences(transcript.words)
+    sentences = answer_units(transcript.words)
     first_word, owner = 0, []
     for section in SECTION_IDS:
         count = len(answer.sections[section].split())
@@ -71,8 +71,17 @@ def test_each_development_answer_raises_exactly_its_content_flags(answer, catalo
     assert raised == set(answer.flags), [f"{f.id}: {[e.quote for e in f.evidence]}" for f in report.flags]
 
 
-# Spoken: three development answers in three espeak-ng voices, one with a skipped section.
-SPOKEN = ["dd-store-inventory-mismatch--strong", "own-stale-backups--weak", "own-ios-crash-symbols--weak"]
+def _spoken_answers() -> list[str]:
+    """By a fixed rule, not by how they fare: of the development answers espeak-ng speaks (CI has no Piper), the
+    first strong one and the first two weak ones with a section left out, in story order."""
+    espeak_ids = {p.answer.id for p in render.make_plan(ANSWERS) if p.voice != "joe"}
+    espeak = [a for a in ANSWERS if a.id in espeak_ids and a.split == "dev"]
+    strong = [a for a in espeak if a.variant == "strong"][:1]
+    skipping = [a for a in espeak if a.variant == "weak" and not all(a.sections.values())][:2]
+    return [a.id for a in strong + skipping]
+
+
+SPOKEN = _spoken_answers()
 
 
 @pytest.fixture(scope="module")

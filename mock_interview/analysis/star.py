@@ -24,12 +24,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mock_interview.analysis.transcript import Sentence, normalize, normalized_text
+from mock_interview.analysis.transcript import Sentence, Word, normalize, normalized_text, split_sentences
 from mock_interview.scenario import SECTION_IDS, Scenario
 
 CUES_FILE = Path(__file__).parent.parent / "rules" / "star_cues.yaml"
 WEIGHTS_FILE = Path(__file__).parent.parent / "rules" / "star_weights.yaml"
 
+# A unit cut out of a sentence at a section marker has at least this many words on either side.
+MIN_UNIT_WORDS = 3
 # Signal phrases this long may be said with one word different.
 SIGNAL_SLACK_FROM = 4
 
@@ -80,6 +82,31 @@ def load_cues() -> dict[str, tuple[Cue, ...]]:
                 entries.append(Cue(pattern, float(item["weight"]), where == "opening"))
         cues[section] = tuple(entries)
     return cues
+
+
+def answer_units(words: tuple[Word, ...]) -> list[Sentence]:
+    """The units segmentation labels: sentences, each also cut at a comma that a section's opening marker
+    follows. Speakers who barely pause between sections get one long sentence from Whisper ("...three hours,
+    I learned that..."); the marker says where the next section starts."""
+    openings = [c.pattern for cues in load_cues().values() for c in cues if c.opening]
+    units: list[Sentence] = []
+    for sentence in split_sentences(words):
+        start = 0
+        for i in range(MIN_UNIT_WORDS, len(sentence.words) - MIN_UNIT_WORDS + 1):
+            if i - start < MIN_UNIT_WORDS or not sentence.words[i - 1].word.endswith((",", ";", ":")):
+                continue
+            rest = normalized_text(sentence.words[i:])[0]
+            if any(p.search(rest) for p in openings):
+                units.append(_unit(sentence, start, i, len(units)))
+                start = i
+        units.append(_unit(sentence, start, len(sentence.words), len(units)))
+    return units
+
+
+def _unit(sentence: Sentence, first: int, last: int, index: int) -> Sentence:
+    words = sentence.words[first:last]
+    pause = sentence.pause_before_s if first == 0 else max(0.0, words[0].start - sentence.words[first - 1].end)
+    return Sentence(index, sentence.first + first, words, pause)
 
 
 def stem(word: str) -> str:

@@ -29,11 +29,12 @@ from mock_interview.analysis.star import (  # noqa: E402
     FEATURES,
     WEIGHTS_FILE,
     Weights,
+    answer_units,
     best_labels,
     transition_pauses,
     unit_features,
 )
-from mock_interview.analysis.transcript import Transcript, estimate_timing, split_sentences  # noqa: E402
+from mock_interview.analysis.transcript import Transcript, estimate_timing  # noqa: E402
 from mock_interview.scenario import SECTION_IDS, Scenario, find_scenario  # noqa: E402
 from mock_interview.speech.transcribe import load_engine  # noqa: E402
 
@@ -46,13 +47,13 @@ Example = tuple[str, np.ndarray, list[float], list[int]]
 
 def _from_text(story: str, sections: dict[str, str], scenario: Scenario, level: str) -> Example:
     owner = [s for s in SECTION_IDS for _ in sections[s].split()]
-    sentences = split_sentences(estimate_timing(" ".join(t for t in sections.values() if t)).words)
+    sentences = answer_units(estimate_timing(" ".join(t for t in sections.values() if t)).words)
     labels = [SECTION_IDS.index(owner[s.first]) for s in sentences]
     return story, unit_features(sentences, scenario, level), transition_pauses(sentences), labels
 
 
 def _from_audio(story: str, transcript: Transcript, spans: dict, scenario: Scenario, level: str) -> Example:
-    sentences = split_sentences(transcript.words)
+    sentences = answer_units(transcript.words)
     labels = []
     for s in sentences:
         heard = [corpus.section_at(spans, (w.start + w.end) / 2) for w in s.words]
