@@ -109,4 +109,7 @@ def test_spoken_answers_end_to_end(spoken, engine, catalogue, scenario):
         assert {f.id for f in report.flags} & CONTENT_FLAGS == set(answer.flags), answer_id
     errors.sort()
     assert errors[len(errors) // 2] <= 0.75, errors
-    assert errors[int(0.9 * (len(errors) - 1))] <= 5.0, errors
+    # The bar over the whole corpus is a 90th percentile of 2 s; three answers are too few for a
+    # percentile. One of these is the known hard case: a short Task spoken with no pause before the Action,
+    # which Whisper runs into one sentence, so every boundary after it is off. Most must still be within 2 s.
+    assert sum(e <= 2.0 for e in errors) >= 2 / 3 * len(errors), errors

@@ -37,7 +37,10 @@ def test_we_language_in_the_action(scenario, catalogue):
     flags, _ = flags_for(answer(action=action), scenario, catalogue)
     assert "we-language" in flags and flags["we-language"].section == "action"
     assert "we figured out" not in [e.quote for e in flags["we-language"].evidence]  # evidence is the 'we' words
-    assert {e.quote.lower() for e in flags["we-language"].evidence} >= {"we", "together"}
+    assert {e.quote.lower() for e in flags["we-language"].evidence} == {"we"}
+    # "put a new format together" says nothing of who acted; "our" neither.
+    alone = "I put a new rubric together with our recruiter. I ran the training and I scored 3 interviews."
+    assert "we-language" not in flags_for(answer(action=alone), scenario, catalogue)[0]
 
 
 def test_one_we_among_many_i_is_fine(scenario, catalogue):
