@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test system-deps fixtures schema clean
+.PHONY: demo test benchmark system-deps fixtures schema clean
 
 # A whole mock session with no microphone or speakers: recorded answers play the candidate.
 demo: system-deps $(STAMP)
@@ -27,6 +27,11 @@ $(STAMP): pyproject.toml
 fixtures: system-deps $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,fixtures]'
 	$(BIN)/python audio_fixtures/make_fixtures.py
+
+# How far the analysis can be trusted: the labelled corpus (rendered on first use) and real recorded speech.
+benchmark: system-deps $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fixtures]'
+	$(BIN)/python benchmarks/analysis_quality.py
 
 # Rewrite the published JSON schema of scenario files after changing the model.
 schema: $(STAMP)
