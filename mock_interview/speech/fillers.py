@@ -67,19 +67,21 @@ def find_fillers(audio: np.ndarray, words: tuple[Word, ...]) -> tuple[Filler, ..
     track = track_pitch(audio, start, end)
     kept = [w for w in words if normalize(w.word) in TRANSCRIBED]
     usual = _usual_lengths(words)
+    voiced = track.f0[track.f0 > 0]
+    speaker_f0 = float(np.median(voiced)) if len(voiced) else 120.0
     found = []
     for run in _steady_runs(audio, track, _loud_level(track)):
         if any(w.start < run.end and run.start < w.end for w in kept):
             continue  # Whisper wrote this one down; the transcript counts it
         if _unexplained_s(run, words, usual) < UNEXPLAINED_SHARE * (run.end - run.start):
             continue  # a held vowel of a word said at its usual length
-        kind = _filler_vowel(audio, run, float(np.median(track.f0[track.f0 > 0])) if np.any(track.f0 > 0) else 120.0)
+        kind = _filler_vowel(audio, run, speaker_f0)
         if kind is not None:
             found.append(Filler(kind, round(run.start, 3), round(run.end, 3), "acoustic"))
     return tuple(found)
 
 
-def expected_s(word: str) -> float | None:
+def _expected_s(word: str) -> float | None:
     """How long a word takes to say, roughly; None when its spelling does not tell (numbers, acronyms)."""
     word = word.strip(".,!?;:\"'")
     if not word.isalpha() or (word.isupper() and len(word) > 1):
@@ -91,14 +93,14 @@ def expected_s(word: str) -> float | None:
 def _usual_lengths(words: tuple[Word, ...]) -> list[float | None]:
     """Each word's usual length at the speaker's own pace there: its expected length scaled by how much longer
     than expected the words around it run (someone talking slowly on purpose stretches every word)."""
-    ratios = [None if (e := expected_s(w.word)) is None else (w.end - w.start) / e for w in words]
+    expected = [_expected_s(w.word) for w in words]
+    ratios = [None if e is None else (w.end - w.start) / e for w, e in zip(words, expected)]
     usual: list[float | None] = []
-    for i, w in enumerate(words):
-        expected = expected_s(w.word)
+    for i in range(len(words)):
         around = [r for j, r in enumerate(ratios[max(0, i - NEIGHBOURS) : i + NEIGHBOURS + 1]) if r is not None
                   and j != min(i, NEIGHBOURS)]  # fmt: skip
         pace = min(MAX_PACE, max(1.0, float(np.median(around)))) if around else 1.0
-        usual.append(None if expected is None else expected * pace)
+        usual.append(None if expected[i] is None else expected[i] * pace)
     return usual
 
 
