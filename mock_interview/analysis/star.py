@@ -3,7 +3,8 @@
 Keyword spotting alone fails on real answers, so every sentence is described for
 every section by several cues together (discourse markers at its start and
 anywhere, person and tense, numbers, the scenario's own signal phrases and strong
-examples, and where in the answer it falls against the targets), each section
+examples, what it means, as a sentence embedding near each section's typical
+sentence, and where in the answer it falls against the targets), each section
 weighs them with its own weights, and an ordered dynamic programme picks the best
 labelling in which sections only move forward. A pause longer than the speaker's
 usual one makes a section change there cheaper; skipping a section costs.
@@ -24,7 +25,15 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mock_interview.analysis.transcript import Sentence, Word, normalize, normalized_text, split_sentences
+from mock_interview.analysis.embed import embedding
+from mock_interview.analysis.transcript import (
+    Sentence,
+    Word,
+    join_words,
+    normalize,
+    normalized_text,
+    split_sentences,
+)
 from mock_interview.scenario import SECTION_IDS, Scenario
 
 CUES_FILE = Path(__file__).parent.parent / "rules" / "star_cues.yaml"
@@ -212,17 +221,19 @@ class _Vocabulary:
 FEATURES: tuple[str, ...] = (
     "bias", "cue_opening", "cue_anywhere", "signal", "similarity", "position_distance", "no_evidence",
     "first_person_past", "first_plural_past", "numbers", "modal", "ongoing", "personal", "past_state",
-    "present_state", "impersonal_past_state", "plural", "words", "fraction", "first", "last",
+    "present_state", "impersonal_past_state", "plural", "words", "fraction", "first", "last", "meaning",
 )  # fmt: skip
+MEANING = FEATURES.index("meaning")
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Per section, one weight per feature; and the two transition weights."""
+    """Per section, one weight per feature; the two transition weights; each section's typical sentence."""
 
     sections: dict[str, tuple[float, ...]]
     pause: float  # bonus for changing section after a longer pause than usual (per second, at most 1 s)
     skip: tuple[float, ...]  # per section, the cost of leaving it out (a weak answer skips the Task most often)
+    centroids: np.ndarray  # (sections, 384): the mean embedding of the section's sentences in training, unit length
 
     def skipping(self, first: int, last: int) -> float:
         """The cost of leaving out the sections with indices first..last-1."""
@@ -234,9 +245,10 @@ class Weights:
             "sections": {sec: [round(float(w), 4) for w in ws] for sec, ws in self.sections.items()},
             "pause": round(float(self.pause), 4),
             "skip": [round(float(w), 4) for w in self.skip],
+            "centroids": {sec: [round(float(x), 5) for x in c] for sec, c in zip(SECTION_IDS, self.centroids)},
         }
         header = "# Learnt by tests/corpus/train_segmenter.py on the development corpus; do not edit by hand.\n"
-        return header + yaml.safe_dump(data, sort_keys=False, width=200)
+        return header + yaml.safe_dump(data, sort_keys=False, width=200, default_flow_style=None)
 
 
 @lru_cache(maxsize=1)
@@ -244,7 +256,10 @@ def load_weights() -> Weights:
     data = yaml.safe_load(WEIGHTS_FILE.read_text(encoding="utf-8"))
     if tuple(data["features"]) != FEATURES:
         raise ValueError(f"{WEIGHTS_FILE}: features do not match the code; run tests/corpus/train_segmenter.py")
-    return Weights({sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]))
+    centroids = np.array([data["centroids"][sec] for sec in SECTION_IDS])
+    return Weights(
+        {sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]), centroids
+    )
 
 
 def _target_spans(scenario: Scenario, level: str) -> list[tuple[float, float]]:
@@ -257,7 +272,17 @@ def _target_spans(scenario: Scenario, level: str) -> list[tuple[float, float]]:
     return spans
 
 
-def unit_features(sentences: list[Sentence], scenario: Scenario, level: str) -> np.ndarray:
+def unit_embeddings(sentences: list[Sentence]) -> np.ndarray:
+    return np.vstack([embedding(join_words(s.words)) for s in sentences])
+
+
+def meaning_scores(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """How much nearer each unit is to each section's typical sentence than to the sections' average."""
+    similarity = embeddings @ centroids.T
+    return similarity - similarity.mean(axis=1, keepdims=True)
+
+
+def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, centroids: np.ndarray) -> np.ndarray:
     """Features of every sentence for every section: shape (sentences, sections, FEATURES)."""
     cues = load_cues()
     vocab = _Vocabulary(scenario, level)
@@ -265,6 +290,7 @@ def unit_features(sentences: list[Sentence], scenario: Scenario, level: str) -> 
     t0, t1 = sentences[0].start, sentences[-1].end
     length = max(t1 - t0, 1e-6)
     out = np.zeros((len(sentences), len(SECTION_IDS), len(FEATURES)))
+    meaning = meaning_scores(unit_embeddings(sentences), centroids)
     for i, sentence in enumerate(sentences):
         text = _sentence_text(sentence)
         opening, anywhere = _cue_scores(text, cues)
@@ -278,6 +304,7 @@ def unit_features(sentences: list[Sentence], scenario: Scenario, level: str) -> 
             out[i, j] = (
                 1.0, opening[j], anywhere[j], signals[j], similarity[j], distance, float(evidence <= 0), *grammar,
                 min(len(sentence.words), 40) / 20, middle, float(i == 0), float(i == len(sentences) - 1),
+                meaning[i, j],
             )  # fmt: skip
     return out
 
@@ -325,7 +352,7 @@ def segment(sentences: list[Sentence], scenario: Scenario, level: str) -> list[S
         return [SectionSpan(sec, None, None) for sec in SECTION_IDS]
     weights = load_weights()
     matrix = np.array([weights.sections[sec] for sec in SECTION_IDS])
-    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level), matrix)
+    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level, weights.centroids), matrix)
     labels = best_labels(emit, transition_pauses(sentences), weights)
     spans = []
     for j, section in enumerate(SECTION_IDS):

@@ -15,6 +15,7 @@ import argparse
 import json
 import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,14 @@ import corpus  # noqa: E402
 
 from mock_interview.analysis.star import (  # noqa: E402
     FEATURES,
+    MEANING,
     WEIGHTS_FILE,
     Weights,
     answer_units,
     best_labels,
+    meaning_scores,
     transition_pauses,
+    unit_embeddings,
     unit_features,
 )
 from mock_interview.analysis.transcript import Transcript, estimate_timing  # noqa: E402
@@ -42,14 +46,30 @@ BASE_SCENARIO = "dive-deep-webhook"
 SEED_WEIGHT = 3
 
 
-Example = tuple[str, np.ndarray, list[float], list[int]]
+# The meaning feature needs each section's typical sentence, which training learns too: features are made with
+# no centroids (that column zero), and every fit fills the column in from its own training stories' centroids.
+NO_CENTROIDS = np.zeros((len(SECTION_IDS), 384))
+
+
+@dataclass(frozen=True)
+class Example:
+    story: str
+    features: np.ndarray  # (units, sections, FEATURES)
+    embeddings: np.ndarray  # (units, 384)
+    pauses: list[float]
+    labels: list[int]  # the true section of each unit
+
+
+def _example(story: str, sentences: list, labels: list[int], scenario: Scenario, level: str) -> Example:
+    features = unit_features(sentences, scenario, level, NO_CENTROIDS)
+    return Example(story, features, unit_embeddings(sentences), transition_pauses(sentences), labels)
 
 
 def _from_text(story: str, sections: dict[str, str], scenario: Scenario, level: str) -> Example:
     owner = [s for s in SECTION_IDS for _ in sections[s].split()]
     sentences = answer_units(estimate_timing(" ".join(t for t in sections.values() if t)).words)
     labels = [SECTION_IDS.index(owner[s.first]) for s in sentences]
-    return story, unit_features(sentences, scenario, level), transition_pauses(sentences), labels
+    return _example(story, sentences, labels, scenario, level)
 
 
 def _from_audio(story: str, transcript: Transcript, spans: dict, scenario: Scenario, level: str) -> Example:
@@ -58,7 +78,23 @@ def _from_audio(story: str, transcript: Transcript, spans: dict, scenario: Scena
     for s in sentences:
         heard = [corpus.section_at(spans, (w.start + w.end) / 2) for w in s.words]
         labels.append(SECTION_IDS.index(max(set(heard), key=heard.count)))
-    return story, unit_features(sentences, scenario, level), transition_pauses(sentences), labels
+    return _example(story, sentences, labels, scenario, level)
+
+
+def centroids(data: list[Example]) -> np.ndarray:
+    """Each section's mean unit embedding over DATA, at unit length."""
+    rows = []
+    for j in range(len(SECTION_IDS)):
+        members = [x.embeddings[i] for x in data for i, label in enumerate(x.labels) if label == j]
+        mean = np.mean(members, axis=0)
+        rows.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+    return np.array(rows)
+
+
+def with_meaning(x: Example, typical: np.ndarray) -> np.ndarray:
+    features = x.features.copy()
+    features[:, :, MEANING] = meaning_scores(x.embeddings, typical)
+    return features
 
 
 def examples(engine) -> list[Example]:
@@ -99,7 +135,9 @@ def transition_features(labels: list[int], pauses: list[float]) -> np.ndarray:
     return np.array([pause] + [0.0 if j in present else -1.0 for j in range(len(SECTION_IDS))])
 
 
-def train(data, epochs: int, seed: int) -> Weights:
+def train(data: list[Example], epochs: int, seed: int) -> Weights:
+    typical = centroids(data)
+    features_of = [with_meaning(x, typical) for x in data]
     k, d = len(SECTION_IDS), len(FEATURES)
     w, t = np.zeros((k, d)), np.array([0.5] + [1.0] * k)
     w_sum, t_sum, steps = np.zeros_like(w), np.zeros_like(t), 0
@@ -108,8 +146,8 @@ def train(data, epochs: int, seed: int) -> Weights:
     for _ in range(epochs):
         rng.shuffle(order)
         for n in order:
-            _, features, pauses, truth = data[n]
-            weights = Weights({s: tuple(w[j]) for j, s in enumerate(SECTION_IDS)}, t[0], tuple(t[1:]))
+            features, pauses, truth = features_of[n], data[n].pauses, data[n].labels
+            weights = Weights({s: tuple(w[j]) for j, s in enumerate(SECTION_IDS)}, t[0], tuple(t[1:]), typical)
             found = best_labels(np.einsum("ikf,kf->ik", features, w), pauses, weights)
             if found != truth:
                 for i, (a, b) in enumerate(zip(truth, found)):
@@ -122,16 +160,18 @@ def train(data, epochs: int, seed: int) -> Weights:
             t_sum += t
             steps += 1
     w_avg, t_avg = w_sum / steps, t_sum / steps
-    return Weights({s: tuple(w_avg[j]) for j, s in enumerate(SECTION_IDS)}, float(t_avg[0]), tuple(t_avg[1:]))
+    sections = {s: tuple(w_avg[j]) for j, s in enumerate(SECTION_IDS)}
+    return Weights(sections, float(t_avg[0]), tuple(t_avg[1:]), typical)
 
 
-def accuracy(data, weights: Weights) -> float:
+def accuracy(data: list[Example], weights: Weights) -> float:
     matrix = np.array([weights.sections[s] for s in SECTION_IDS])
     right = total = 0
-    for _, features, pauses, truth in data:
-        found = best_labels(np.einsum("ikf,kf->ik", features, matrix), pauses, weights)
-        right += sum(a == b for a, b in zip(truth, found))
-        total += len(truth)
+    for x in data:
+        features = with_meaning(x, weights.centroids)
+        found = best_labels(np.einsum("ikf,kf->ik", features, matrix), x.pauses, weights)
+        right += sum(a == b for a, b in zip(x.labels, found))
+        total += len(x.labels)
     return right / total
 
 
@@ -141,14 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dry-run", action="store_true", help="report the accuracy, do not write the weights")
     parser.add_argument("--folds", type=int, default=4, help="cross-validation folds over development stories")
+    parser.add_argument("--no-meaning", action="store_true", help="leave the sentence-embedding feature out")
     args = parser.parse_args(argv)
     data = examples(load_engine())
-    stories = sorted({story for story, *_ in data})
+    if args.no_meaning:  # for comparison: the same model with the meaning feature pinned to zero
+        data = [Example(x.story, x.features, np.zeros_like(x.embeddings), x.pauses, x.labels) for x in data]
+    stories = sorted({x.story for x in data})
     scores = []
     for fold in range(args.folds):
         unseen = set(stories[fold :: args.folds])
-        weights = train([x for x in data if x[0] not in unseen], args.epochs, args.seed)
-        scores.append(accuracy([x for x in data if x[0] in unseen], weights))
+        weights = train([x for x in data if x.story not in unseen], args.epochs, args.seed)
+        scores.append(accuracy([x for x in data if x.story in unseen], weights))
     print(
         f"cross-validated sentence accuracy on unseen development stories: {np.mean(scores):.3f} "
         f"({', '.join(f'{s:.3f}' for s in scores)})"
