@@ -265,3 +265,14 @@ def test_a_lesson_tied_to_its_story_is_not_generic(scenario, catalogue):
 def test_a_feeling_in_place_of_an_outcome_is_a_vague_result(scenario, catalogue):
     result = "The client told us it was the best launch they'd had."
     assert "vague-result" in flags_for(answer(result=RESULT + " " + result), scenario, catalogue)[0]
+
+
+def test_a_fix_never_checked_is_unverified_even_unsaid(scenario, catalogue):
+    unchecked = "I pulled the logs. I found the race condition. I wrote a fix with retries and shipped it."
+    flags = flags_for(answer(action=unchecked), scenario, catalogue)[0]
+    assert "unverified" in flags
+    # Saying the check is enough; saying it was skipped is not.
+    checked = unchecked + " Then I monitored the drop rate for a week."
+    assert "unverified" not in flags_for(answer(action=checked), scenario, catalogue)[0]
+    skipped = unchecked + " I never monitored the drop rate afterwards."
+    assert "unverified" in flags_for(answer(action=skipped), scenario, catalogue)[0]

@@ -59,6 +59,11 @@ class Rule(BaseModel):
     # The answer's own sentences outside the scope count as `unlike` too: a generic lesson is nearer a
     # platitude than the story it closes.
     unlike_rest: bool = False
+    # Existence rules only: what the scope is expected to hold. With no match of any `expect` token (in units
+    # that match no `expect_unless` token), the rule fires as well: "never tested it" and never saying a test
+    # both count.
+    expect: list[str] = Field(default_factory=list)
+    expect_unless: list[str] = Field(default_factory=list)
     min_count: int = Field(default=1, ge=1)
     min_ratio: float | None = Field(default=None, ge=0, le=1)
     measure: Literal["fillers", "words_per_minute"] | None = None
@@ -84,7 +89,7 @@ class Rule(BaseModel):
         for name in needs:
             if getattr(self, name) in (None, []):
                 raise ValueError(f"a rule of kind '{self.kind}' needs '{name}'")
-        for pattern in [*self.tokens, *self.against, *self.unless]:
+        for pattern in [*self.tokens, *self.against, *self.unless, *self.expect, *self.expect_unless]:
             try:
                 re.compile(pattern)
             except re.error as err:
@@ -106,6 +111,14 @@ class Rule(BaseModel):
     @cached_property
     def unless_res(self) -> list[re.Pattern[str]]:
         return [word_regex(t) for t in self.unless]
+
+    @cached_property
+    def expect_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.expect]
+
+    @cached_property
+    def expect_unless_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.expect_unless]
 
 
 class Thresholds(BaseModel):
@@ -312,12 +325,24 @@ def _outside(rule: Rule, view: AnswerView) -> list[Sentence]:
 
 
 def _check_existence(rule: Rule, view: AnswerView) -> list[Flag]:
-    matches = _token_matches(rule, view.scope(rule.scope), _outside(rule, view))
+    sentences = view.scope(rule.scope)
+    matches = _token_matches(rule, sentences, _outside(rule, view))
     if len(matches) < rule.min_count:
-        return []
+        return _check_expected(rule, view, sentences)
     evidence = [evidence_for(view.words, m.first, m.last) for m in matches]
     quotes = ", ".join(f"'{e.quote}'" for e in evidence[:3])
     return [_flag(rule, evidence, _scope_section(rule, matches, view), count=len(matches), quotes=quotes)]
+
+
+def _check_expected(rule: Rule, view: AnswerView, sentences: list[Sentence]) -> list[Flag]:
+    if not rule.expect or not sentences:
+        return []
+    units = sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
+    if any(find_matches(rule.expect_res, u) for u in units if not find_matches(rule.expect_unless_res, u)):
+        return []
+    # The evidence is where the missing words belonged: the end of the scope, where the story moves on.
+    evidence = [sentence_evidence(view.words, s) for s in sentences[-2:]]
+    return [_flag(rule, evidence, _section_of(view, sentences[-1].first), count=0, quotes="")]
 
 
 def _check_absence(rule: Rule, view: AnswerView) -> list[Flag]:
