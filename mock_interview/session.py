@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from mock_interview.analysis.patterns import Catalogue
-from mock_interview.analysis.star import SectionSpan
-from mock_interview.analysis.transcript import Transcript, split_sentences
+from mock_interview.analysis.star import SectionSpan, answer_units
+from mock_interview.analysis.transcript import Transcript
 from mock_interview.analyze import (
     SectionFeedback,
     analyze_section,
@@ -277,7 +277,7 @@ def _whole_answer(ctx: Context, takes: list[Take]) -> Report:
     joined = ctx.folder.file("answer.wav")
     write_wav(joined, np.concatenate(pieces[:-1]))
     transcript = Transcript(tuple(words), offset - DRILL_GAP_S, source=str(joined))
-    sentences = split_sentences(transcript.words)
+    sentences = answer_units(transcript.words)  # the units analyze_transcript indexes spans by
     spans = []
     for section in ctx.scenario.sections:
         first, last = ranges.get(section.id, (-1, -2))  # a section never drilled holds no sentence

@@ -263,7 +263,7 @@ def test_a_lesson_tied_to_its_story_is_not_generic(scenario, catalogue):
 
 
 def test_a_feeling_in_place_of_an_outcome_is_a_vague_result(scenario, catalogue):
-    result = "The client told us it was the best launch they'd had."
+    result = "After the fix, the client told us it was the best launch they'd had."
     assert "vague-result" in flags_for(answer(result=RESULT + " " + result), scenario, catalogue)[0]
 
 

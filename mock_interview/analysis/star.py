@@ -41,6 +41,10 @@ WEIGHTS_FILE = Path(__file__).parent.parent / "rules" / "star_weights.yaml"
 
 # A unit cut out of a sentence at a section marker has at least this many words on either side.
 MIN_UNIT_WORDS = 3
+# A run-on sentence this long (a speaker who barely pauses, transcribed without full stops) is also cut at
+# its commas, into pieces of at least LONG_PIECE_WORDS words, so that one label cannot swallow two sections.
+LONG_UNIT_WORDS = 30
+LONG_PIECE_WORDS = 8
 # Signal phrases this long may be said with one word different.
 SIGNAL_SLACK_FROM = 4
 
@@ -95,20 +99,23 @@ def load_cues() -> dict[str, tuple[Cue, ...]]:
 
 def answer_units(words: tuple[Word, ...]) -> list[Sentence]:
     """The units segmentation labels: sentences, each also cut at a comma that a section's opening marker
-    follows. Speakers who barely pause between sections get one long sentence from Whisper ("...three hours,
-    I learned that..."); the marker says where the next section starts."""
+    follows, and a run-on sentence at its commas. Speakers who barely pause between sections get one long
+    sentence from Whisper ("...three hours, I learned that..."); the marker says where the next section
+    starts, and where there is none, shorter pieces can still take different labels."""
     openings = [c.pattern for cues in load_cues().values() for c in cues if c.opening]
     units: list[Sentence] = []
     for sentence in split_sentences(words):
+        n = len(sentence.words)
         start = 0
-        for i in range(MIN_UNIT_WORDS, len(sentence.words) - MIN_UNIT_WORDS + 1):
+        for i in range(MIN_UNIT_WORDS, n - MIN_UNIT_WORDS + 1):
             if i - start < MIN_UNIT_WORDS or not sentence.words[i - 1].word.endswith((",", ";", ":")):
                 continue
             rest = normalized_text(sentence.words[i:])[0]
-            if any(p.search(rest) for p in openings):
+            run_on = n > LONG_UNIT_WORDS and i - start >= LONG_PIECE_WORDS and n - i >= LONG_PIECE_WORDS
+            if run_on or any(p.search(rest) for p in openings):
                 units.append(_unit(sentence, start, i, len(units)))
                 start = i
-        units.append(_unit(sentence, start, len(sentence.words), len(units)))
+        units.append(_unit(sentence, start, n, len(units)))
     return units
 
 
