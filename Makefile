@@ -4,18 +4,22 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test benchmark system-deps fixtures schema clean
+.PHONY: demo test benchmark system-deps test-deps fixtures schema clean
 
 # A whole mock session with no microphone or speakers: recorded answers play the candidate.
 demo: system-deps $(STAMP)
 	$(BIN)/mock-interview demo
 
-test: system-deps $(STAMP)
+test: test-deps $(STAMP)
 	$(BIN)/ruff check mock_interview tests benchmarks
 	$(BIN)/python -m pytest
 
 system-deps:
 	@./scripts/system-deps.sh
+
+# The tests also need Chromium: the HTML review pages are checked in it, headless.
+test-deps:
+	@./scripts/system-deps.sh test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -12,7 +12,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from mock_interview import __version__
 from mock_interview.errors import InputError, Interrupted, MockInterviewError, SetupError
 
 if TYPE_CHECKING:
+    from mock_interview.history import Skipped
     from mock_interview.report.model import Report
     from mock_interview.session import Context
     from mock_interview.store import Turn
@@ -471,19 +472,28 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
         can_record=can_record,
         answer_files=list(setup.answer_files),
     )
+    status = "interrupted"
     try:
         result = body(ctx)
+        status = "complete"
     except KeyboardInterrupt:
-        folder.close("interrupted")
         raise Interrupted(f"interrupted; the session so far is kept in {folder.path}") from None
     except MockInterviewError as e:
-        folder.close("interrupted")
         raise type(e)(f"{e} (the session is kept in {folder.path})") from None
-    except BaseException:
-        folder.close("interrupted")
-        raise
-    folder.close("complete")
+    finally:
+        folder.close(status)
+        _index_session(root, folder.path)
     return result, folder.path
+
+
+def _index_session(root: Path, folder: Path) -> None:
+    """Add the session that just ended to the history; the folder is kept whatever happens here."""
+    from mock_interview import history
+
+    try:
+        history.record(root, folder)
+    except MockInterviewError as e:
+        err.print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
 
 
 def _report_session(mode: str, setup: VoiceSetup, body: Callable[[Context], Report]) -> None:
@@ -678,3 +688,218 @@ def voices(
         for v in found:
             table.add_row(v.id, v.name, ", ".join(v.languages))
         out.print(table)
+
+
+# ---- reviewing afterwards ---------------------------------------------------------------------------
+
+SessionArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="SESSION",
+        help="A session's id (its folder name), the start of one, or its folder; `history` lists them.",
+        show_default=False,
+    ),
+]
+OpenOption = Annotated[bool, typer.Option("--open", help="Open the page in your default browser.")]
+PastSessionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sessions",
+        metavar="DIR",
+        help="The sessions folder, when it is not the one in your user data folder (also MOCK_INTERVIEW_SESSIONS).",
+        show_default=False,
+    ),
+]
+
+
+def _past_sessions(sessions: Path | None) -> Path:
+    """The sessions folder to read, which must exist; killed sessions in it are repaired first."""
+    from mock_interview.store import sessions_root
+
+    root = sessions_root(sessions, create=False)
+    if not root.is_dir():
+        raise InputError(f"{root}: no sessions yet: practise with `mock-interview mock` first")
+    _recover(root)
+    return root
+
+
+def _warn_skipped(skipped: Iterable[Skipped]) -> None:
+    for s in skipped:
+        err.print(f"[yellow]skipped[/] {escape(s.id)}: {escape(s.reason)}", soft_wrap=True)
+
+
+def _open_in_browser(page: Path) -> None:
+    import webbrowser
+
+    if not webbrowser.open(page.resolve().as_uri()):
+        err.print(f"No browser found: open {escape(str(page))} yourself.", soft_wrap=True)
+
+
+@app.command()
+def review(
+    session: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SESSION",
+            help="A session's id (its folder name), the start of one, or its folder; the latest with a report "
+            "when left out.",
+            show_default=False,
+        ),
+    ] = None,
+    sessions: PastSessionsOption = None,
+    open_page: OpenOption = False,
+    fmt: Annotated[
+        ListFormat,
+        typer.Option("--format", "-f", help="text: the summary; json: the session, its page and its report v1."),
+    ] = ListFormat.text,
+) -> None:
+    """A past session: its report here, and a self-contained HTML page to review it.
+
+    The page (report.html in the session folder) holds the recording, a timeline of the sections against
+    their targets, the transcript coloured by section (click a sentence to hear it from there), the flags
+    with their coaching, the follow-up answers and the verdict. It works offline and fetches nothing.
+    """
+    with _user_errors():
+        from mock_interview import history
+        from mock_interview.review import latest_reviewable, write_review
+        from mock_interview.store import find_session
+
+        root = _past_sessions(sessions)
+        if session is None:
+            found = history.sync(root)
+            _warn_skipped(found.skipped)
+            session = latest_reviewable(found, root)
+        folder = find_session(root, session)
+        page = _with_status("Writing the review page…", lambda: write_review(folder))
+        for name in page.missing_audio:
+            err.print(f"[yellow]warning:[/] {escape(name)} is not in the session folder: the page has no audio for it")
+        m = page.manifest
+        if fmt is ListFormat.json:
+            session_info = {k: getattr(m, k) for k in ("id", "mode", "scenario", "level", "started_at", "status")}
+            data = {
+                "session": session_info,
+                "page": str(page.path),
+                "missing_audio": list(page.missing_audio),
+                "report": page.report.to_dict(),
+            }
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            from mock_interview.report.model import when
+            from mock_interview.report.terminal import render as render_terminal
+
+            out.print(f"[bold]Session {escape(m.id)}[/] · {escape(f'{m.mode} · {when(m.started_at)} · {m.status}')}")
+            render_terminal(page.report, out)
+            out.print(f"Review page: {escape(str(page.path))}", soft_wrap=True)
+        if open_page:
+            _open_in_browser(page.path)
+
+
+@app.command()
+def history(
+    sessions: PastSessionsOption = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the index from the session folders (after damage, or to check).")
+    ] = False,
+    open_page: OpenOption = False,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="text: a table and trends; json: sessions, trends, skipped.")
+    ] = ListFormat.text,
+) -> None:
+    """Sessions over time: section times against targets, flags and verdicts, and a progress page.
+
+    Shows how the latest answer compares with the ones before, and writes progress.html in the sessions
+    folder with a chart per section and the flags of every session. Damaged session folders are reported
+    and skipped.
+    """
+    with _user_errors():
+        from urllib.parse import quote
+
+        from mock_interview import history as index
+        from mock_interview.report.progress import render as render_progress
+        from mock_interview.review import PAGE
+        from mock_interview.store import write_private
+
+        root = _past_sessions(sessions)
+        found = index.sync(root, rebuild=rebuild)
+        _warn_skipped(found.skipped)
+        trends = index.trends(found.sessions)
+        pages = {s.id: f"{quote(s.id)}/{PAGE}" for s in found.sessions if (root / s.id / PAGE).is_file()}
+        page = write_private(root / "progress.html", render_progress(found, trends, pages))
+        if fmt is ListFormat.json:
+            data = {
+                "sessions": [asdict(s) for s in found.sessions],
+                "trends": asdict(trends),
+                "skipped": [asdict(s) for s in found.skipped],
+                "page": str(page),
+            }
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            from mock_interview.report.terminal import history_table, trends_text
+
+            if rebuild:
+                err.print(f"Rebuilt the index from {len(found.sessions)} session folders.")
+            if found.sessions:
+                out.print(history_table(found.sessions))
+                out.print(trends_text(trends))
+            else:
+                out.print(f"No sessions in {escape(str(root))} yet.")
+            out.print(f"Progress page: {escape(str(page))}", soft_wrap=True)
+        if open_page:
+            _open_in_browser(page)
+
+
+@app.command()
+def export(
+    session: SessionArgument,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="The zip to write, or a folder to write SESSION.zip in (default: SESSION.zip here).",
+            show_default=False,
+        ),
+    ] = None,
+    sessions: PastSessionsOption = None,
+) -> None:
+    """One session as a zip: recordings, transcripts, reports and the review page."""
+    with _user_errors():
+        from mock_interview.history import REPORT
+        from mock_interview.review import write_review
+        from mock_interview.store import export_session, find_session
+
+        root = _past_sessions(sessions)
+        folder = find_session(root, session)
+        if (folder / REPORT).exists():
+            _with_status("Writing the review page…", lambda: write_review(folder))
+        dest = output or Path(f"{folder.name}.zip")
+        dest = export_session(folder, dest / f"{folder.name}.zip" if dest.is_dir() else dest)
+        err.print(f"wrote {escape(str(dest))} ({dest.stat().st_size / 1e6:.1f} MB)", soft_wrap=True)
+
+
+@app.command()
+def delete(
+    session: SessionArgument,
+    sessions: PastSessionsOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+) -> None:
+    """Delete a session: its folder with every recording in it, and its place in the history."""
+    with _user_errors():
+        from mock_interview import history
+        from mock_interview.store import delete_session, find_session
+
+        root = _past_sessions(sessions)
+        folder = find_session(root, session)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise InputError(f"delete {folder.name}: add --yes to delete without being asked")
+            if not typer.confirm(f"Delete {folder.name} and its recordings?", default=False, err=True):
+                err.print("Nothing deleted.")
+                return
+        delete_session(folder)
+        try:
+            history.forget(root, folder.name)
+        except MockInterviewError as e:
+            err.print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
+        err.print(f"deleted {escape(folder.name)}", soft_wrap=True)

@@ -6,6 +6,7 @@
         01-answer.wav                the candidate's answer (01-answer.partial.wav while recording)
         01-answer.transcript.json    the words with their times
         report.json  report.md       the final report
+        report.html                  the review page (`mock-interview review`), self-contained
 
 A running session holds a lock on its folder. At the next start of the program, a
 folder with a `.partial.wav` and no lock belongs to a killed process: `recover_sessions`
@@ -16,9 +17,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
-from dataclasses import asdict, dataclass, field
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import BinaryIO
 
 from mock_interview.errors import InputError
 from mock_interview.speech.capture import PARTIAL_SUFFIX, recover_partial
@@ -80,10 +86,30 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _write_json(path: Path, data: dict) -> None:
+@contextmanager
+def private_file(path: Path) -> Iterator[BinaryIO]:
+    """A file written whole or not at all (a temporary file renamed over PATH), readable by the user only
+    whatever the umask: the commands that write outside a running session never set one."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a .tmp a crash left behind
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
+
+
+def write_private(path: Path, text: str) -> Path:
+    with private_file(path) as f:
+        f.write(text.encode("utf-8"))
+    return path
+
+
+def _write_json(path: Path, data: dict) -> None:
+    write_private(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 class SessionFolder:
@@ -121,9 +147,7 @@ class SessionFolder:
         return self.file(f"{turn.n:02d}-{what}")
 
     def write_text(self, name: str, text: str) -> Path:
-        path = self.file(name)
-        path.write_text(text, encoding="utf-8")
-        return path
+        return write_private(self.file(name), text)
 
     def write_json(self, name: str, data: dict) -> Path:
         path = self.file(name)
@@ -203,3 +227,83 @@ def recover_sessions(root: Path) -> list[Recovered]:
         _write_json(manifest_path, manifest)
         (folder / LOCK).unlink(missing_ok=True)
     return recovered
+
+
+# ---- past sessions --------------------------------------------------------------------------------
+
+
+def session_folders(root: Path) -> list[Path]:
+    """Every folder under ROOT that may hold a session, in name (and so start time) order."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """A session's manifest; a missing or damaged one is an InputError naming the file and the problem."""
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}") from None
+    except ValueError as e:
+        raise InputError(f"{path}: not valid JSON: {e}") from None
+    try:
+        turns = [Turn(**_known(Turn, t)) for t in data.pop("turns", [])]
+        manifest = Manifest(**_known(Manifest, data), turns=turns)
+    except (TypeError, AttributeError) as e:
+        raise InputError(f"{path}: not a session manifest: {e}") from None
+    if manifest.schema != SESSION_SCHEMA:
+        raise InputError(f"{path}: schema {manifest.schema!r} is not {SESSION_SCHEMA!r}")
+    return manifest
+
+
+def _known(cls: type, data: dict) -> dict:
+    """DATA without the fields CLS does not have: a manifest from a newer version still reads."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def find_session(root: Path, ref: str) -> Path:
+    """The session folder REF names: its id (the folder name), the start of one, or its path."""
+    folders = session_folders(root)
+    as_path = Path(ref).expanduser()
+    if as_path.is_dir() and as_path.resolve() in [f.resolve() for f in folders]:
+        return as_path.resolve()
+    exact = [f for f in folders if f.name == ref]
+    found = exact or [f for f in folders if f.name.startswith(ref)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(f"no session {ref!r} in {root} (`mock-interview history` lists them)")
+    names = ", ".join(f.name for f in found[:5]) + (", ..." if len(found) > 5 else "")
+    raise InputError(f"{ref!r} matches {len(found)} sessions in {root}: {names}")
+
+
+def _refuse_running(folder: Path) -> None:
+    if _is_locked(folder / LOCK):
+        raise InputError(f"{folder.name}: the session is still running")
+
+
+def export_session(folder: Path, dest: Path) -> Path:
+    """The whole session folder as one zip at DEST, its files under the session's id."""
+    _refuse_running(folder)
+    try:
+        with private_file(dest) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and path.name != LOCK and not path.name.endswith(".tmp"):
+                    z.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    except OSError as e:
+        raise InputError(f"{dest}: cannot write: {e.strerror}") from None
+    return dest
+
+
+def delete_session(folder: Path) -> None:
+    """Remove the session folder and everything in it: the recordings are gone from this disk's folder."""
+    _refuse_running(folder)
+    try:
+        shutil.rmtree(folder)
+    except OSError as e:
+        raise InputError(f"{folder}: cannot delete: {e.strerror}") from None

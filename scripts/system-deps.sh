@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages mock-interview needs (espeak-ng for speech, PortAudio for the
 # microphone, sox for audio tools) when they are missing. Idempotent: does nothing when all are there.
+# `system-deps.sh test` also installs what the tests need: Chromium, which they drive headless to
+# check the HTML review pages.
 set -euo pipefail
 
 missing=()
@@ -8,6 +10,14 @@ command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
 { ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so\.2'; } || missing+=(libportaudio2)
 command -v arecord >/dev/null 2>&1 || missing+=(alsa-utils)
+if [ "${1:-}" = "test" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    # Debian calls it chromium; Ubuntu only has chromium-browser.
+    if command -v apt-cache >/dev/null 2>&1 && ! apt-cache show chromium >/dev/null 2>&1; then
+        missing+=(chromium-browser)
+    else
+        missing+=(chromium)
+    fi
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -23,6 +33,6 @@ if command -v apt-get >/dev/null 2>&1; then
 else
     echo "error: missing system packages: ${missing[*]}." >&2
     echo "Install them with your package manager (for example 'brew install espeak-ng portaudio sox' on macOS," >&2
-    echo "'dnf install espeak-ng portaudio sox alsa-utils' on Fedora), then run make again." >&2
+    echo "'dnf install espeak-ng portaudio sox alsa-utils chromium' on Fedora), then run make again." >&2
     exit 1
 fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -56,6 +57,34 @@ def assert_one_line_error(run: Run, *needles: str, code: int | None = None) -> N
         assert needle.lower() in lines[0].lower(), lines[0]
 
 
+def copy_session(folder: Path, root: Path, name: str | None = None, started_at: str | None = None) -> Path:
+    """A copy of a session folder under ROOT, as another session (its id is its folder name)."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    copy = Path(shutil.copytree(folder, root / (name or folder.name)))
+    manifest = json.loads((copy / "session.json").read_text())
+    manifest["id"] = copy.name
+    manifest["started_at"] = started_at or manifest["started_at"]
+    (copy / "session.json").write_text(json.dumps(manifest, indent=2))
+    return copy
+
+
+def inject(folder: Path, payload: str) -> None:
+    """Put PAYLOAD in every piece of spoken or written text the page shows, as if the candidate had said it."""
+    report = json.loads((folder / "report.json").read_text())
+    words = report["transcript"]["words"]
+    words[3]["word"] = payload
+    section = next(s for s in report["sections"] if s["text"])
+    section["text"] = payload + section["text"]
+    report["flags"][0]["evidence"][0]["quote"] = payload
+    report["flags"][0]["message"] += payload
+    answered = next(p for p in report["probes"] if p["answer"])
+    answered["answer"]["text"] = payload
+    answered["answer"]["reasons"].append(payload)
+    report["verdict"]["reasons"].append(payload)
+    report["question"] = payload
+    (folder / "report.json").write_text(json.dumps(report))
+
+
 def sidecar(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
@@ -79,3 +108,19 @@ def scenario(catalogue):
     from mock_interview.scenario import load_scenario_file
 
     return load_scenario_file(SCENARIO_FILE, catalogue.ids)
+
+
+@pytest.fixture(scope="session")
+def recorded_session(tmp_path_factory) -> Path:
+    """One whole mock session made by the real program from recorded answers: the weak answer, then a weak
+    and a strong follow-up answer. Tests copy it before changing anything."""
+    root = tmp_path_factory.mktemp("recorded")
+    answers = ["weak-joe.flac", "probe-follow-through-weak.flac", "probe-verify-fix-strong.flac"]
+    run = run_cli(
+        "mock", "--no-voice", "--sessions", str(root), "--format", "json",
+        *[arg for name in answers for arg in ("--answer-file", str(FIXTURES / name))],
+        env={"ALSA_CONFIG_PATH": str(root / "no-sound.conf")},  # no sound devices at all
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    return folder

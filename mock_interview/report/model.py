@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from mock_interview.analysis.pacing import Delivery
-from mock_interview.analysis.patterns import Flag, SectionTiming
+from mock_interview.analysis.pacing import Delivery, Pause
+from mock_interview.analysis.patterns import Evidence, Flag, SectionTiming
 from mock_interview.analysis.probes import ProbeChoice, ProbeJudgement
-from mock_interview.analysis.transcript import Transcript
+from mock_interview.analysis.transcript import Filler, Transcript, Word, transcript_from_json
 from mock_interview.analysis.verdict import Verdict
+from mock_interview.errors import InputError
+from mock_interview.scenario import Probe
 
 REPORT_SCHEMA = "mock-interview/report/v1"
 
@@ -126,11 +129,98 @@ class Report:
                 }
                 for c in self.probes
             ],
-            "verdict": {"label": self.verdict.label, "reasons": list(self.verdict.reasons)},
+            "verdict": {
+                "label": self.verdict.label,
+                "reasons": list(self.verdict.reasons),
+                "score": self.verdict.score,
+            },
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def read_report(path: Path) -> Report:
+    """A report kept as v1 JSON (a session's report.json), read back for review."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}") from None
+    except ValueError as e:
+        raise InputError(f"{path}: not valid JSON: {e}") from None
+    if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
+        raise InputError(f"{path}: not a {REPORT_SCHEMA} report")
+    try:
+        return report_from_dict(data, path)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise InputError(f"{path}: damaged report: {type(e).__name__}: {e}") from None
+
+
+def _flag(f: dict) -> Flag:
+    evidence = tuple(Evidence(e["quote"], e["start_s"], e["end_s"]) for e in f["evidence"])
+    return Flag(f["id"], f["section"], f["severity"], f["category"], f["message"], f["coaching"], evidence)
+
+
+def report_from_dict(data: dict, path: Path) -> Report:
+    """The inverse of `Report.to_dict`, for everything the renderers show."""
+    transcript = transcript_from_json(data["transcript"], path)
+    transcript = Transcript(
+        transcript.words, data["duration_s"], data.get("timing", "measured"), data.get("source", ""),
+        transcript.fillers,
+    )  # fmt: skip
+    sections = tuple(
+        Section(
+            SectionTiming(s["id"], s["start_s"], s["end_s"], s["duration_s"], s["target_s"], s["status"]),
+            s["text"],
+            tuple(s.get("signals", ())),
+        )
+        for s in data["sections"]
+    )
+    d = data["delivery"]
+    delivery = Delivery(
+        d["words_per_minute"],
+        d.get("speaking_s", data["duration_s"]),
+        dict(d["fillers"]),
+        tuple(Filler(f["word"], f["start_s"], f["end_s"], f["heard"]) for f in d.get("filler_times", ())),
+        tuple(Pause(p["start_s"], p["duration_s"]) for p in d["long_pauses"]),
+    )
+    choices: list[ProbeChoice] = []
+    answers: dict[str, ProbeAnswer] = {}
+    for p in data["probes"]:
+        # A report keeps only what it shows of a probe, not its model answers: built without validation.
+        probe = Probe.model_construct(id=p["id"], question=p["question"], assesses=p["assesses"], targets=p["targets"])
+        choices.append(ProbeChoice(probe, tuple(p["triggered_by"])))
+        a = p.get("answer")
+        if a:
+            # The report keeps the answer's text, not its word times (those are in the turn's transcript file).
+            said = Transcript(tuple(Word(w, 0.0, 0.0) for w in a["text"].split()), a["duration_s"])
+            flags = tuple(Flag(f, None, "", "", "", "", ()) for f in a["flags"])  # kept by id only
+            judgement = ProbeJudgement(a["judgement"], tuple(a["reasons"]), flags, a["strong_coverage"],
+                                       a["weak_coverage"], ())  # fmt: skip
+            answers[p["id"]] = ProbeAnswer(said, judgement, a.get("audio"))
+    v = data["verdict"]
+    return Report(
+        scenario=data["scenario"],
+        principle=data.get("principle", ""),
+        question=data.get("question", ""),
+        level=data["level"],
+        transcript=transcript,
+        sections=sections,
+        flags=tuple(_flag(f) for f in data["flags"]),
+        delivery=delivery,
+        probes=tuple(choices),
+        verdict=Verdict(v["label"], tuple(v["reasons"]), v.get("score", 0)),
+        engine=data.get("engine"),
+        source=data.get("source", ""),
+        probe_answers=answers,
+    )
+
+
+def when(stamp: str) -> str:
+    """A session's start time ('2026-11-27T08:30:12+0100') as a person reads it: '2026-11-27 08:30'."""
+    return stamp.replace("T", " ")[:16]
 
 
 def clock(seconds: float | None) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mock_interview.report.model import Report, clock, filler_summary
+from mock_interview.report.model import Report, clock, filler_summary, when
+from mock_interview.scenario import SECTION_IDS
+
+if TYPE_CHECKING:
+    from mock_interview.history import SessionSummary, Trends
 
 STATUS_STYLE = {"ok": "green", "over": "red", "under": "yellow", "missing": "bold red"}
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
@@ -127,3 +133,58 @@ def render(report: Report, console: Console) -> None:
             border_style=style,
         )
     )
+
+
+def history_table(sessions: tuple[SessionSummary, ...]) -> Table:
+    """One row per session, oldest first: each section's seconds against its target, flags, verdict."""
+    table = Table(title="Sessions", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    # On a narrow terminal the text columns fold onto more lines; numbers and verdicts never do ("Strong No
+    # Hire" cut in two reads as its opposite).
+    table.add_column("started", min_width=10)
+    table.add_column("scenario", overflow="fold")
+    for name in ("S", "T", "A", "R", "Refl.", "flags"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True, min_width=14)
+    for s in sessions:
+        times = {t.id: t for t in s.sections}
+        cells: list[Text | str] = [f"{when(s.started_at)}\n{s.mode} {s.level}", s.scenario]
+        for section in SECTION_IDS:
+            t = times.get(section)
+            if t is None:
+                cells.append("")
+            elif t.duration_s is None:
+                cells.append(Text("-", style=STATUS_STYLE["missing"]))
+            else:
+                cells.append(Text(f"{t.duration_s:.0f}/{t.target_s:.0f}", style=STATUS_STYLE.get(t.status, "")))
+        cells.append(str(sum(s.flags.values())) if s.has_report else "")
+        cells.append(Text(s.verdict or s.status, style="" if s.verdict else "dim"))
+        table.add_row(*cells)
+    table.caption = "seconds spoken / target: green on target, yellow under, red over, - missing"
+    return table
+
+
+def trends_text(trends: Trends) -> Text:
+    """How the latest answer compares with the ones before it."""
+    text = Text()
+    if trends.reports < 2:
+        text.append("Trends need two sessions with a report.", style="dim")
+        return text
+    text.append(f"Latest against the {trends.reports - 1} before it\n", style="bold")
+    for t in trends.sections:
+        name = t.id.capitalize()
+        if t.latest_s is None:
+            text.append(f"  {name}: missing in the latest answer\n", style="red")
+        elif t.earlier_s is None:
+            text.append(f"  {name}: {t.latest_s:.0f} s (target {t.latest_target_s:.0f} s), not reached before\n")
+        else:
+            way, style = {"closer": ("closer to", "green"), "further": ("further from", "yellow")}.get(
+                t.movement or "", ("as far from", "")
+            )
+            text.append(f"  {name}: {t.earlier_s:.0f} s → {t.latest_s:.0f} s, ")
+            text.append(f"{way} the {t.latest_target_s:.0f} s target\n", style=style)
+    for f in trends.flags:
+        style = "green" if not f.latest else ("red" if f.earlier == f.earlier_of else "yellow")
+        latest = f"×{f.latest} in the latest" if f.latest else "not in the latest"
+        text.append(f"  {f.id}: in {f.earlier} of {f.earlier_of} before, {latest}\n", style=style)
+    text.rstrip()
+    return text
