@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -41,6 +42,13 @@ def load_yaml(path: Path, missing: str = "no such file") -> object:
         where = f"line {mark.line + 1}" if mark else "(top level)"
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InputError(f"{path}: {where}: not valid YAML: {problem}") from None
+
+
+def load_json(path: Path, missing: str = "missing") -> object:
+    try:
+        return json.loads(read_text(path, missing))
+    except ValueError as err:
+        raise InputError(f"{path}: not valid JSON: {err}") from None
 
 
 def _location(loc: tuple[str | int, ...]) -> str:

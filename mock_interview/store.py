@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import BinaryIO
 
+from mock_interview.datafiles import load_json
 from mock_interview.errors import InputError
 from mock_interview.speech.capture import PARTIAL_SUFFIX, recover_partial
 
@@ -242,14 +243,9 @@ def session_folders(root: Path) -> list[Path]:
 def read_manifest(folder: Path) -> Manifest:
     """A session's manifest; a missing or damaged one is an InputError naming the file and the problem."""
     path = folder / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {e}") from None
-    except ValueError as e:
-        raise InputError(f"{path}: not valid JSON: {e}") from None
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a session manifest")
     try:
         turns = [Turn(**_known(Turn, t)) for t in data.pop("turns", [])]
         manifest = Manifest(**_known(Manifest, data), turns=turns)

@@ -15,6 +15,7 @@ from mock_interview.analysis.patterns import Evidence, Flag, SectionTiming
 from mock_interview.analysis.probes import ProbeChoice, ProbeJudgement
 from mock_interview.analysis.transcript import Filler, Transcript, Word, transcript_from_json
 from mock_interview.analysis.verdict import Verdict
+from mock_interview.datafiles import load_json
 from mock_interview.errors import InputError
 from mock_interview.scenario import Probe
 
@@ -142,14 +143,7 @@ class Report:
 
 def read_report(path: Path) -> Report:
     """A report kept as v1 JSON (a session's report.json), read back for review."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {e}") from None
-    except ValueError as e:
-        raise InputError(f"{path}: not valid JSON: {e}") from None
+    data = load_json(path)
     if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
         raise InputError(f"{path}: not a {REPORT_SCHEMA} report")
     try:
