@@ -8,11 +8,13 @@ set -euo pipefail
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
-{ ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so\.2'; } || missing+=(libportaudio2)
+# grep reads to the end: with -q it would stop early, and ldconfig's broken pipe fails the pipeline.
+{ ldconfig -p 2>/dev/null | grep 'libportaudio\.so\.2' >/dev/null; } || missing+=(libportaudio2)
 command -v arecord >/dev/null 2>&1 || missing+=(alsa-utils)
 if [ "${1:-}" = "test" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
-    # Debian calls it chromium; Ubuntu only has chromium-browser.
-    if command -v apt-cache >/dev/null 2>&1 && ! apt-cache show chromium >/dev/null 2>&1; then
+    # Debian calls it chromium; Ubuntu only has chromium-browser. Asked of /etc/os-release, not of apt's
+    # lists, which a fresh machine may not have before the `apt-get update` below.
+    if grep -qs '^ID=ubuntu' /etc/os-release; then
         missing+=(chromium-browser)
     else
         missing+=(chromium)
