@@ -149,6 +149,20 @@ CSP = (
 )
 
 
+def page_head(title: str, csp: str, style: str) -> str:
+    """The start of a self-contained page, up to its body: its policy, its title and its inline style."""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{esc(title)}</title>
+<style>{style}</style>
+</head>"""
+
+
 def esc(value: object) -> str:
     return escape(str(value), quote=True)
 
@@ -379,16 +393,7 @@ def render(
         player = f'<audio id="answer" controls preload="auto" src="{esc(answer_audio.uri())}"></audio>'
     else:
         player = '<p class="missing-audio">The recording of this answer is not in the session folder.</p>'
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{esc(title)} · mock-interview review</title>
-<style>{STYLE}</style>
-</head>
+    return f"""{page_head(f"{title} · mock-interview review", CSP, STYLE)}
 <body>
 <header>
 <h1>{esc(title)}</h1>

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mock_interview.history import History, SessionSummary, Trends
-from mock_interview.report.html import BASE_STYLE, SECTION_COLOURS, csp_hash, esc
+from mock_interview.report.html import BASE_STYLE, SECTION_COLOURS, csp_hash, esc, page_head
 from mock_interview.report.model import clock, when
 from mock_interview.scenario import SECTION_IDS
 
@@ -174,15 +174,7 @@ def render(history: History, trends: Trends, pages: dict[str, str]) -> str:
     span = ""
     if history.sessions:
         span = f", from {esc(when(history.sessions[0].started_at))} to {esc(when(history.sessions[-1].started_at))}"
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Progress · mock-interview</title>
-<style>{STYLE}</style>
-</head>
+    return f"""{page_head("Progress · mock-interview", CSP, STYLE)}
 <body>
 <h1>Progress over {len(history.sessions)} sessions</h1>
 <p class="meta">{trends.reports} with a report{span}</p>
