@@ -269,11 +269,15 @@ class AnswerView:
         return [s for section in scope for s in self.sections.get(section, ())]
 
 
-def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence] = ()) -> list[Match]:
+def _units(rule: Rule, sentences: list[Sentence]) -> list[Sentence]:
+    """What the rule matches in: the sentences, or their clauses (`unless_within: clause`)."""
+    return sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
+
+
+def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence]) -> list[Match]:
     """Token and similarity matches in unit order, units cancelled by `unless` skipped; REST: the sentences
     outside the scope, for `unlike_rest`."""
-    units = sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
-    units = [u for u in units if not (rule.unless_res and find_matches(rule.unless_res, u))]
+    units = [u for u in _units(rule, sentences) if not (rule.unless_res and find_matches(rule.unless_res, u))]
     matches = [m for u in units for m in find_matches(rule.token_res, u)]
     hit = {m.first for m in matches}
     for unit, similar in zip(units, _similar(rule, units, rest)):
@@ -337,7 +341,7 @@ def _check_existence(rule: Rule, view: AnswerView) -> list[Flag]:
 def _check_expected(rule: Rule, view: AnswerView, sentences: list[Sentence]) -> list[Flag]:
     if not rule.expect or not sentences:
         return []
-    units = sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
+    units = _units(rule, sentences)
     if any(find_matches(rule.expect_res, u) for u in units if not find_matches(rule.expect_unless_res, u)):
         return []
     # The evidence is where the missing words belonged: the end of the scope, where the story moves on.
