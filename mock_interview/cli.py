@@ -490,8 +490,13 @@ def _index_session(root: Path, folder: Path) -> None:
     """Add the session that just ended to the history; the folder is kept whatever happens here."""
     from mock_interview import history
 
+    _update_history(lambda: history.record(root, folder))
+
+
+def _update_history(change: Callable[[], object]) -> None:
+    """Apply a change to the history index; the folders are the truth, so a failure here only warns."""
     try:
-        history.record(root, folder)
+        change()
     except MockInterviewError as e:
         err.print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
 
@@ -898,8 +903,5 @@ def delete(
                 err.print("Nothing deleted.")
                 return
         delete_session(folder)
-        try:
-            history.forget(root, folder.name)
-        except MockInterviewError as e:
-            err.print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
+        _update_history(lambda: history.forget(root, folder.name))
         err.print(f"deleted {escape(folder.name)}", soft_wrap=True)
