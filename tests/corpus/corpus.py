@@ -43,12 +43,19 @@ SECTION_IDS: tuple[str, ...] = ("situation", "task", "action", "result", "reflec
 CONTENT_FLAGS: tuple[str, ...] = (
     "we-language", "no-metric", "vague-result", "handoff", "no-ownership-proof",
     "passive", "unverified", "generic-reflection", "hedging", "no-systemic-cause",
+    "no-disagreement", "no-constraint", "blame", "no-customer",
 )  # fmt: skip
 VARIANTS: tuple[str, ...] = ("strong", "weak", "long-situation")
 LEVELS: tuple[str, ...] = ("sde1", "sde2", "senior")
 SPLITS: tuple[str, ...] = ("dev", "heldout")
-# Flags the README restricts: no-ownership-proof to these principles, no-systemic-cause to senior answers.
-OWNERSHIP_PROOF_PRINCIPLES: tuple[str, ...] = ("Ownership", "Dive Deep")
+# Flags the README restricts to some principles' questions, and to senior answers.
+PRINCIPLE_FLAGS: dict[str, tuple[str, ...]] = {
+    "no-ownership-proof": ("Ownership", "Dive Deep"),
+    "no-disagreement": ("Have Backbone; Disagree and Commit",),
+    "no-constraint": ("Frugality",),
+    "blame": ("Earn Trust",),
+    "no-customer": ("Customer Obsession",),
+}
 SENIOR_ONLY_FLAGS: tuple[str, ...] = ("no-systemic-cause",)
 
 STORY_KEYS: tuple[str, ...] = ("id", "principle", "question", "split", "answers")
@@ -247,11 +254,9 @@ def parse_story(data: object, path: Path) -> Story:
             _choice(path, f"{where}.flags", flag, CONTENT_FLAGS)
             if flag in SENIOR_ONLY_FLAGS and level != "senior":
                 raise _fail(path, f"{where}.flags", f"{flag} is for senior answers only (level is {level})")
-            if flag == "no-ownership-proof" and principle not in OWNERSHIP_PROOF_PRINCIPLES:
+            if principle not in PRINCIPLE_FLAGS.get(flag, (principle,)):
                 raise _fail(
-                    path,
-                    f"{where}.flags",
-                    f"no-ownership-proof is for {' and '.join(OWNERSHIP_PROOF_PRINCIPLES)} questions only",
+                    path, f"{where}.flags", f"{flag} is for {' and '.join(PRINCIPLE_FLAGS[flag])} questions only"
                 )
         if len(set(flags)) != len(flags):
             raise _fail(path, f"{where}.flags", "a flag is listed twice")
