@@ -17,7 +17,8 @@ FIXTURES = ROOT / "audio_fixtures"
 SCENARIO_FILE = ROOT / "scenarios" / "dive-deep-webhook.yaml"
 CONTENT_FLAGS = {
     "we-language", "no-metric", "vague-result", "handoff", "no-ownership-proof",
-    "passive", "unverified", "generic-reflection", "hedging",
+    "passive", "unverified", "generic-reflection", "hedging", "no-systemic-cause",
+    "no-disagreement", "no-constraint", "blame", "no-customer",
 }  # fmt: skip
 
 

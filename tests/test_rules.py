@@ -276,3 +276,59 @@ def test_a_fix_never_checked_is_unverified_even_unsaid(scenario, catalogue):
     assert "unverified" not in flags_for(answer(action=checked), scenario, catalogue)[0]
     skipped = unchecked + " I never monitored the drop rate afterwards."
     assert "unverified" in flags_for(answer(action=skipped), scenario, catalogue)[0]
+
+
+def _for(scenario, principle):
+    return scenario.model_copy(update={"principle": principle})
+
+
+def test_principle_specific_rules_fire_only_for_their_principle(scenario, catalogue):
+    """Have Backbone without the disagreement, Frugality without a limit, Earn Trust with blame, Customer
+    Obsession without a customer: each flagged for its own principle and no other."""
+    cases = {
+        "Have Backbone; Disagree and Commit": (
+            "no-disagreement",
+            answer(task="The director set a single weekend cutover and I had to make the launch work."),
+            answer(task="I disagreed with the single weekend cutover and argued for two weeks of shadow mode."),
+        ),
+        "Frugality": (
+            "no-constraint",
+            answer(task="My manager wanted the retraining to be leaner, and I took it on."),
+            answer(task="The budget was frozen, so I had to cut the $46,000 monthly bill without new hardware."),
+        ),
+        "Earn Trust": (
+            "blame",
+            answer(action=ACTION + " Honestly the platform team should have announced the change."),
+            answer(action=ACTION + " I told them it was my miss and what I would change."),
+        ),
+        "Customer Obsession": (
+            "no-customer",
+            answer(situation="I noticed a 0.3% webhook drop rate in the payment service."),
+            answer(situation="A shopper wrote in that her payment hung for a day; 0.3% of webhooks were dropped."),
+        ),
+    }
+    for principle, (flag, weak, strong) in cases.items():
+        assert flag in flags_for(weak, _for(scenario, principle), catalogue)[0], principle
+        assert flag not in flags_for(strong, _for(scenario, principle), catalogue)[0], principle
+        other = "Think Big"
+        assert flag not in flags_for(weak, _for(scenario, other), catalogue)[0], principle
+    # Blaming is fine when the candidate says they did not.
+    fair = answer(action=ACTION + " Instead of blaming the platform team, I fixed my side first.")
+    assert "blame" not in flags_for(fair, _for(scenario, "Earn Trust"), catalogue)[0]
+
+
+def test_telling_another_team_is_a_handoff_only_when_no_fix_of_your_own_follows(scenario, catalogue):
+    told = "I pulled the logs and found the race condition. I posted in their team's channel with the details."
+    flags, _ = flags_for(answer(action=told), scenario, catalogue)
+    assert "handoff" in flags
+    owned = told + " Then I wrote a fix with retries and shipped the pull request."
+    assert "handoff" not in flags_for(answer(action=owned), scenario, catalogue)[0]
+    # A fix made by the others is a handoff whatever the candidate did besides.
+    theirs = owned + " In the end their engineers fixed it on their side."
+    assert "handoff" in flags_for(answer(action=theirs), scenario, catalogue)[0]
+
+
+def test_a_senior_answer_without_a_reflection_names_no_systemic_cause(scenario, catalogue):
+    flags, _ = flags_for(answer(reflection=""), scenario, catalogue, level="senior")
+    assert "no-systemic-cause" in flags and "missing-section" in flags
+    assert "no-systemic-cause" not in flags_for(answer(reflection=""), scenario, catalogue, level="sde2")[0]

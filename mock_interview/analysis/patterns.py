@@ -33,6 +33,7 @@ Severity = Literal["high", "medium", "low"]
 Category = Literal["content", "structure", "delivery"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 MAX_EVIDENCE = 6
+MIN_SIMILAR_WORDS = 4
 
 
 class Rule(BaseModel):
@@ -48,6 +49,13 @@ class Rule(BaseModel):
     tokens: list[str] = Field(default_factory=list)
     against: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
+    # Existence rules only: weaker evidence that counts only when nothing in the scope matches `outweighed_by`
+    # ("I posted in their channel" is a handoff unless the answer goes on "I wrote the replay job").
+    soft_tokens: list[str] = Field(default_factory=list)
+    outweighed_by: list[str] = Field(default_factory=list)
+    # Absence rules only: an empty scope counts as an absence too (a senior answer with no Reflection names no
+    # systemic cause).
+    fires_when_empty: bool = False
     # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause.
     unless_within: Literal["sentence", "clause"] = "sentence"
     # Said another way: a unit (sentence or clause, as unless_within) also matches when its sentence embedding is
@@ -89,7 +97,8 @@ class Rule(BaseModel):
         for name in needs:
             if getattr(self, name) in (None, []):
                 raise ValueError(f"a rule of kind '{self.kind}' needs '{name}'")
-        for pattern in [*self.tokens, *self.against, *self.unless, *self.expect, *self.expect_unless]:
+        patterns = [*self.tokens, *self.soft_tokens, *self.outweighed_by, *self.against, *self.unless]
+        for pattern in [*patterns, *self.expect, *self.expect_unless]:
             try:
                 re.compile(pattern)
             except re.error as err:
@@ -103,6 +112,14 @@ class Rule(BaseModel):
     @cached_property
     def token_res(self) -> list[re.Pattern[str]]:
         return [word_regex(t) for t in self.tokens]
+
+    @cached_property
+    def soft_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.soft_tokens]
+
+    @cached_property
+    def outweighed_res(self) -> list[re.Pattern[str]]:
+        return [word_regex(t) for t in self.outweighed_by]
 
     @cached_property
     def against_res(self) -> list[re.Pattern[str]]:
@@ -279,6 +296,8 @@ def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence]) 
     outside the scope, for `unlike_rest`."""
     units = [u for u in _units(rule, sentences) if not (rule.unless_res and find_matches(rule.unless_res, u))]
     matches = [m for u in units for m in find_matches(rule.token_res, u)]
+    if rule.soft_res and not any(find_matches(rule.outweighed_res, s) for s in sentences):
+        matches += [m for u in units for m in find_matches(rule.soft_res, u)]
     hit = {m.first for m in matches}
     for unit, similar in zip(units, _similar(rule, units, rest)):
         last = unit.first + len(unit.words) - 1
@@ -292,6 +311,8 @@ def _similar(rule: Rule, units: list[Sentence], rest: list[Sentence]) -> list[bo
         return [False] * len(units)
     texts = [join_words(u.words) for u in units]
     like = similarity(texts, rule.like)
+    # A fragment ("Lesson for me.") carries too little meaning to be judged like anything.
+    like[[len(u.words) < MIN_SIMILAR_WORDS for u in units]] = 0.0
     unlike_texts = rule.unlike + ([join_words(s.words) for s in rest] if rule.unlike_rest else [])
     unlike = similarity(texts, unlike_texts) if unlike_texts else np.full(like.shape, -1.0)
     return [bool(lk >= rule.min_similarity and lk - ulk >= rule.min_margin) for lk, ulk in zip(like, unlike)]
@@ -351,6 +372,9 @@ def _check_expected(rule: Rule, view: AnswerView, sentences: list[Sentence]) -> 
 
 def _check_absence(rule: Rule, view: AnswerView) -> list[Flag]:
     sentences = view.scope(rule.scope)
+    if not sentences and rule.fires_when_empty and view.sentences:
+        # The evidence is where the section belonged: the end of the answer.
+        return [_flag(rule, [sentence_evidence(view.words, view.sentences[-1])], rule.scope[0])]
     if not sentences or _token_matches(rule, sentences, _outside(rule, view)):
         return []
     evidence = [sentence_evidence(view.words, s) for s in sentences]
