@@ -85,6 +85,8 @@ RulesDir = Annotated[
 ]
 
 
+DEFAULT_SCENARIO = "dive-deep-webhook"
+LOOP_SCHEMA = "mock-interview/loop/v1"
 ScenarioOption = Annotated[
     str, typer.Option("--scenario", "-s", metavar="ID|FILE", help="Scenario id, or a path to a scenario yaml file.")
 ]
@@ -226,7 +228,7 @@ def analyze(
             show_default=False,
         ),
     ],
-    scenario: ScenarioOption = "dive-deep-webhook",
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
     level: LevelOption = Level.sde2,
     principle: Annotated[
         str | None,
@@ -291,23 +293,60 @@ def analyze(
 
 @scenarios_app.command("list")
 def scenarios_list(
+    principle: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Only scenarios for this leadership principle, and those whose story also serves it. "
+            "Part of the name will do: 'backbone', 'frugal'.",
+            show_default=False,
+        ),
+    ] = None,
+    level: Annotated[
+        Level | None,
+        typer.Option(
+            "--level", "-l", help="Show each scenario's time budget and bar at this level.", show_default=False
+        ),
+    ] = None,
     scenarios_dir: ScenariosDir = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
-    """List the scenarios: built-in ones and those in your folder."""
+    """List the scenarios: built-in ones and those in your folder, by principle."""
     with _user_errors():
         from rich.table import Table
 
-        from mock_interview.scenario import load_scenarios
+        from mock_interview.scenario import PRINCIPLES, find_principle, load_scenarios
 
-        found = load_scenarios(scenarios_dir)
+        found = list(load_scenarios(scenarios_dir).values())
+        wanted = find_principle(principle) if principle is not None else None
+        order = {p: i for i, p in enumerate(PRINCIPLES)}
+        rows = []
+        for s in sorted(found, key=lambda s: (order.get(s.principle, len(order)), s.id)):
+            serves = [lp.name for lp in s.principles if lp.name != s.principle]
+            if wanted is not None and wanted != s.principle and wanted not in serves:
+                continue
+            row = {"id": s.id, "principle": s.principle, "also_serves": serves, "question": s.question}
+            if level is not None:
+                bar = s.levels[level.value]
+                row |= {"level": level.value, "budget_min_s": bar.budget_min_s, "budget_s": bar.budget_s}
+                row["bar"] = bar.bar
+            rows.append(row)
+        if wanted is not None and not rows:
+            raise InputError(f"no scenario for {wanted} (`mock-interview scenarios list` shows them all)")
         if fmt is ListFormat.json:
-            rows = [{"id": s.id, "principle": s.principle, "question": s.question} for s in found.values()]
             sys.stdout.write(json.dumps(rows, indent=2) + "\n")
             return
-        table = Table("id", "principle", "question")
-        for s in found.values():
-            table.add_row(s.id, s.principle, s.question)
+        # A principle's own scenarios first; those that only also serve it are marked.
+        rows.sort(key=lambda r: wanted is not None and r["principle"] != wanted)
+        table = Table("principle", "scenario and question", *(["budget"] if level else []), expand=True)
+        table.columns[0].ratio, table.columns[1].ratio, table.columns[1].overflow = 1, 2, "fold"
+        for r in rows:
+            principle_cell = r["principle"] if wanted in (None, r["principle"]) else f"{r['principle']} (also {wanted})"
+            budget = []
+            if level is not None:
+                low = f"{r['budget_min_s']:.0f}-" if r["budget_min_s"] else "≤"
+                budget = [f"{low}{r['budget_s']:.0f} s"]
+            table.add_row(escape(principle_cell), f"[bold]{escape(r['id'])}[/]\n{escape(r['question'])}", *budget)
         out.print(table)
 
 
@@ -426,6 +465,9 @@ def _device(value: str | None) -> int | str | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
+_loaded: dict[tuple[str, str], object] = {}
+
+
 def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], listens: bool = True) -> tuple[T, Path]:
     """Open a session folder, set up voice, microphone and Whisper, run BODY, and close the folder."""
     from mock_interview.analysis.patterns import load_catalogue
@@ -453,9 +495,10 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
     if listens:
         from mock_interview.speech.transcribe import load_engine
 
-        transcriber = _with_status(
+        transcriber = _loaded.get((setup.engine, setup.model)) or _with_status(
             f"Loading Whisper {setup.model} ({setup.engine})…", lambda: load_engine(setup.engine, setup.model)
         )
+        _loaded[(setup.engine, setup.model)] = transcriber  # a loop loads it once
     # With --format json the report goes to stdout alone; the conversation goes to stderr.
     console = err if setup.report_format is Format.json else out
     folder = SessionFolder.create(root, mode, scenario.id, setup.level.value)
@@ -470,7 +513,7 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
         silence_s=setup.silence,
         max_s=setup.max_length,
         can_record=can_record,
-        answer_files=list(setup.answer_files),
+        answer_files=setup.answer_files,  # a loop's interviews take them in turn
     )
     status = "interrupted"
     try:
@@ -501,11 +544,14 @@ def _update_history(change: Callable[[], object]) -> None:
         err.print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
 
 
-def _report_session(mode: str, setup: VoiceSetup, body: Callable[[Context], Report]) -> None:
-    """Run a session that ends in a report, and print the report in the chosen format."""
+def _report_session(
+    mode: str, setup: VoiceSetup, body: Callable[[Context], Report], json_out: bool = True
+) -> tuple[Report, Path]:
+    """Run a session that ends in a report, and print the report in the chosen format (JSON_OUT: JSON too)."""
     report, folder = _run_session(mode, setup, body)
     if setup.report_format is Format.json:
-        sys.stdout.write(report.to_json())
+        if json_out:
+            sys.stdout.write(report.to_json())
     elif setup.report_format is Format.markdown:
         from mock_interview.report.markdown import render as render_markdown
 
@@ -516,11 +562,81 @@ def _report_session(mode: str, setup: VoiceSetup, body: Callable[[Context], Repo
         out.rule("Report")
         render_terminal(report, out)
     err.print(f"Session saved in {escape(str(folder))}", soft_wrap=True)
+    return report, folder
+
+
+def _mock_scenarios(setup: VoiceSetup, principles: list[str], loop: bool, questions: int) -> list[str]:
+    """The scenarios a mock interview asks, one per principle: those you have practised least come first."""
+    from collections import Counter
+
+    from mock_interview import history
+    from mock_interview.scenario import find_principle, load_scenarios, pick_for_principle, pick_principles
+    from mock_interview.store import sessions_root
+
+    if setup.scenario and (principles or loop):
+        raise InputError("--scenario names one question; --principle and --loop pick theirs: give one or the other")
+    if len(principles) > 1 and not loop:
+        raise InputError("several --principle options make a loop: add --loop")
+    if not principles and not loop:
+        return [setup.scenario or DEFAULT_SCENARIO]
+    wanted = [find_principle(p) for p in principles]
+    practised: Counter[str] = Counter()
+    root = sessions_root(setup.sessions, create=False)
+    if root.is_dir():
+        try:
+            practised.update(s.scenario for s in history.sync(root).sessions)
+        except MockInterviewError as e:
+            err.print(f"[yellow]warning:[/] past sessions not read ({escape(str(e))})", soft_wrap=True)
+    available = load_scenarios(setup.scenarios_dir).values()
+    wanted = wanted or pick_principles(available, practised, questions)
+    return [pick_for_principle(available, p, practised).id for p in wanted]
+
+
+def _loop_summary(done: list[tuple[Report, Path]]) -> None:
+    """The debrief of a loop: each principle's verdict and content flags side by side."""
+    from rich.table import Table
+
+    table = Table("#", "principle", "scenario", "verdict", "content flags", title="Loop debrief")
+    for i, (report, _) in enumerate(done, 1):
+        flags = sorted({f.id for f in report.flags if f.category == "content"})
+        table.add_row(str(i), escape(report.principle), escape(report.scenario), escape(report.verdict.label),
+                      escape(", ".join(flags) or "none"))  # fmt: skip
+    out.rule("Loop")
+    out.print(table)
 
 
 @app.command()
 def mock(
-    scenario: ScenarioOption = "dive-deep-webhook",
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            metavar="ID|FILE",
+            help=f"Scenario id, or a path to a scenario yaml file (default: {DEFAULT_SCENARIO}).",
+            show_default=False,
+        ),
+    ] = None,
+    principle: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="Practise this leadership principle with its scenario you have practised least "
+            "(part of the name will do: 'backbone'). Repeat it with --loop.",
+            show_default=False,
+        ),
+    ] = None,
+    loop: Annotated[
+        bool,
+        typer.Option(
+            "--loop",
+            help="A loop like an onsite: one interview per --principle, or --questions principles you have "
+            "practised least, then a debrief across them.",
+        ),
+    ] = False,
+    questions: Annotated[
+        int, typer.Option(min=2, max=16, metavar="N", help="How many principles a --loop covers when none is named.")
+    ] = 4,
     level: LevelOption = Level.sde2,
     probes: Annotated[int, typer.Option(min=0, max=3, metavar="N", help="How many follow-up probes to ask.")] = 2,
     voice: VoiceOption = None,
@@ -539,21 +655,33 @@ def mock(
 ) -> None:
     """The full interview: the question is spoken, you answer out loud, then follow-up probes and a verdict.
 
-    The answer ends when you press Enter or stay silent for --silence seconds. Everything is kept in a session folder.
+    The answer ends when you press Enter or stay silent for --silence seconds. Everything is kept in a session folder
+    (in a loop, each interview in its own).
     """
     setup = VoiceSetup(
-        scenario, level, voice, rate, no_voice, device, silence, max_length, answer_file or [], sessions,
+        scenario or "", level, voice, rate, no_voice, device, silence, max_length, answer_file or [], sessions,
         model, engine, scenarios_dir, rules or [], fmt,
     )  # fmt: skip
     with _user_errors():
         from mock_interview.session import run_mock
 
-        _report_session("mock", setup, lambda ctx: run_mock(ctx, probes))
+        chosen = _mock_scenarios(setup, principle or [], loop, questions)
+        done: list[tuple[Report, Path]] = []
+        for i, scenario_id in enumerate(chosen, 1):
+            if loop:  # with --format json stdout holds the loop's document alone
+                (err if fmt is Format.json else out).rule(f"Interview {i} of {len(chosen)}")
+            setup.scenario = scenario_id
+            done.append(_report_session("loop" if loop else "mock", setup, lambda ctx: run_mock(ctx, probes), not loop))
+        if loop and fmt is Format.json:
+            interviews = [{"session": str(folder), "report": report.to_dict()} for report, folder in done]
+            sys.stdout.write(json.dumps({"schema": LOOP_SCHEMA, "interviews": interviews}, indent=2) + "\n")
+        elif loop and fmt is Format.text:
+            _loop_summary(done)
 
 
 @app.command()
 def drill(
-    scenario: ScenarioOption = "dive-deep-webhook",
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
     level: LevelOption = Level.sde2,
     voice: VoiceOption = None,
     rate: RateOption = None,
@@ -585,7 +713,7 @@ def drill(
 
 @app.command()
 def study(
-    scenario: ScenarioOption = "dive-deep-webhook",
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
     level: LevelOption = Level.sde2,
     quiz_only: Annotated[bool, typer.Option("--quiz", help="Go straight to the quiz.")] = False,
     voice: VoiceOption = None,
@@ -620,7 +748,7 @@ def demo(
     through the same recording code as a microphone (an ALSA device that reads a file).
     """
     setup = VoiceSetup(
-        "dive-deep-webhook", Level.sde2, None, None, no_voice, None, 2.0, 300.0, [], sessions,
+        DEFAULT_SCENARIO, Level.sde2, None, None, no_voice, None, 2.0, 300.0, [], sessions,
         "tiny.en", "faster-whisper", None, [], fmt,
     )  # fmt: skip
     with _user_errors():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -171,9 +172,15 @@ def find_principle(name: str) -> str:
         return re.sub(r"[^a-z ]", "", text.lower()).strip()
 
     wanted = key(name)
-    matches = [p for p in PRINCIPLES if key(p) == wanted] or [p for p in PRINCIPLES if key(p).startswith(wanted)]
+    matches = [p for p in PRINCIPLES if key(p) == wanted] or [
+        p
+        for p in PRINCIPLES
+        if f" {wanted}" in f" {key(p)}"  # the start of a word in the name: 'backbone', 'frugal'
+    ]
     if wanted and len(matches) == 1:
         return matches[0]
+    if wanted and matches:
+        raise InputError(f"'{name}' could be any of: {'; '.join(matches)}; say which")
     raise InputError(f"unknown leadership principle '{name}' (known: {', '.join(PRINCIPLES)})")
 
 
@@ -229,6 +236,23 @@ def find_scenario(scenario_id: str, user_dir: Path | None = None, known_flags: s
         known = ", ".join(sorted(scenarios)) or "none"
         raise InputError(f"unknown scenario '{scenario_id}' (known: {known})")
     return scenarios[scenario_id]
+
+
+def pick_for_principle(scenarios: Iterable[Scenario], principle: str, practised: Mapping[str, int]) -> Scenario:
+    """The scenario for PRINCIPLE practised least so far (PRACTISED: scenario id -> sessions), ties by id."""
+    mine = sorted((s for s in scenarios if s.principle == principle), key=lambda s: (practised.get(s.id, 0), s.id))
+    if not mine:
+        raise InputError(f"no scenario for {principle} (see `mock-interview scenarios list`)")
+    return mine[0]
+
+
+def pick_principles(scenarios: Iterable[Scenario], practised: Mapping[str, int], count: int) -> list[str]:
+    """COUNT principles for a loop, the least practised first, so that loops in turn go round all of them."""
+    sessions: dict[str, int] = {}
+    for s in scenarios:
+        sessions[s.principle] = sessions.get(s.principle, 0) + practised.get(s.id, 0)
+    order = {p: i for i, p in enumerate(PRINCIPLES)}
+    return sorted(sessions, key=lambda p: (sessions[p], order.get(p, len(order)), p))[:count]
 
 
 def json_schema() -> str:
