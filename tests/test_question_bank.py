@@ -12,14 +12,13 @@ from conftest import CONTENT_FLAGS, FIXTURES, assert_one_line_error, run_cli
 from mock_interview.analysis.patterns import load_catalogue
 from mock_interview.analysis.transcript import estimate_timing
 from mock_interview.analyze import analyze_transcript
-from mock_interview.scenario import PRINCIPLES, builtin_scenario_dir, load_scenario_file, load_scenarios
+from mock_interview.scenario import PRINCIPLES, builtin_scenario_dir, load_scenario_file
 
 CATALOGUE = load_catalogue(())
 FILES = sorted(builtin_scenario_dir().glob("*.yaml"))
 BANK = {path.stem: load_scenario_file(path, CATALOGUE.ids) for path in FILES}
 # Every content flag the catalogue knows, principle-specific ones included.
 ALL_CONTENT = CONTENT_FLAGS | {r.id for r in CATALOGUE.rules if r.category == "content"}
-NO_ANSWER_FILES_ENV = {"MOCK_INTERVIEW_SCENARIOS": ""}
 
 
 def _content_flags(text: str, scenario, level: str = "sde2") -> set[str]:
