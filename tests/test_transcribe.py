@@ -120,3 +120,17 @@ def test_model_given_as_a_ctranslate2_folder(tmp_path):
     assert run.code == 0, run.stderr
     report = run.json()
     assert str(folder) in report["engine"] and "handoff" in {f["id"] for f in report["flags"]}
+
+
+def test_words_written_into_the_silence_after_the_answer_are_dropped():
+    """tiny.en's stock lines ("Thank you for watching") in trailing silence go; a quiet last word stays."""
+    from mock_interview.analysis.transcript import Word
+    from mock_interview.speech.timing import drop_silent_tail
+
+    speech = load_audio(FIXTURES / "strong-joe.flac")[: 4 * SAMPLE_RATE]
+    audio = np.concatenate([speech, np.zeros(3 * SAMPLE_RATE, dtype=speech.dtype)])
+    spoken = tuple(Word(w, 0.5 * i, 0.5 * i + 0.4) for i, w in enumerate(["I", "fixed", "it", "myself"]))
+    invented = tuple(Word(w, 4.5 + 0.4 * i, 4.8 + 0.4 * i) for i, w in enumerate(["Thank", "you", "for", "watching."]))
+    assert drop_silent_tail(spoken + invented, audio) == spoken
+    assert drop_silent_tail(spoken + invented[:1], audio) == spoken + invented[:1]
+    assert drop_silent_tail(spoken, audio) == spoken

@@ -20,6 +20,11 @@ FRAME_S = 0.01
 MIN_SILENCE_S = 0.2
 # Shortest word left after trimming.
 MIN_WORD_S = 0.08
+# Whisper (tiny.en above all) writes stock lines into the silence after speech ends ("Thank you for
+# watching"): this many words or more at the end with no sound under them are dropped. A lone quiet last word
+# stays, and the test for sound is looser than for trimming so that a speaker trailing off is kept.
+MIN_SILENT_TAIL_WORDS = 2
+TAIL_SOUND_SHARE = 0.15
 
 
 def frame_levels(audio: np.ndarray) -> np.ndarray:
@@ -31,10 +36,25 @@ def frame_levels(audio: np.ndarray) -> np.ndarray:
     return 20 * np.log10(rms + 1e-10)
 
 
-def voiced_mask(levels: np.ndarray) -> np.ndarray:
-    """Frames louder than the noise floor by a share of the speech's dynamic range."""
+def voiced_mask(levels: np.ndarray, share: float = 0.3) -> np.ndarray:
+    """Frames louder than the noise floor by SHARE of the speech's dynamic range."""
     floor, loud = np.percentile(levels, 10), np.percentile(levels, 95)
-    return levels > floor + 0.3 * (loud - floor)
+    return levels > floor + share * (loud - floor)
+
+
+def drop_silent_tail(words: tuple[Word, ...], audio: np.ndarray) -> tuple[Word, ...]:
+    """WORDS without those at the end that have no sound at all under them (see MIN_SILENT_TAIL_WORDS)."""
+    if not words or len(audio) < SAMPLE_RATE * FRAME_S * 10:
+        return words
+    sound = voiced_mask(frame_levels(audio), TAIL_SOUND_SHARE)
+    keep = len(words)
+    while keep > 1:
+        word = words[keep - 1]
+        a = int(word.start / FRAME_S)
+        if sound[a : max(a + 1, int(np.ceil(word.end / FRAME_S)))].any():
+            break
+        keep -= 1
+    return words[:keep] if len(words) - keep >= MIN_SILENT_TAIL_WORDS else words
 
 
 def _silent_runs(voiced: np.ndarray, a: int, b: int) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -20,7 +20,7 @@ from mock_interview.analysis.transcript import Transcript, Word, merge_number_pi
 from mock_interview.errors import AudioError, SetupError
 from mock_interview.speech.audio import SAMPLE_RATE
 from mock_interview.speech.fillers import find_fillers
-from mock_interview.speech.timing import refine_word_times
+from mock_interview.speech.timing import drop_silent_tail, refine_word_times
 
 DEFAULT_ENGINE = "faster-whisper"
 DEFAULT_MODEL = "tiny.en"
@@ -129,4 +129,11 @@ def transcribe_audio(
     if not transcript.words:
         raise AudioError(f"{source}: no speech found in the recording ({transcript.duration_s:.1f} s of audio)")
     words = refine_word_times(merge_number_pieces(transcript.words), audio)
-    return Transcript(words, transcript.duration_s, transcript.timing, source, find_fillers(audio, words))
+    return listen_again(Transcript(words, transcript.duration_s, transcript.timing, source), audio)
+
+
+def listen_again(transcript: Transcript, audio: np.ndarray) -> Transcript:
+    """The stages after Whisper that check its words against the sound: words written into the silence after
+    the answer dropped, fillers it left out found. Cheap, so a cached transcript goes through them again."""
+    words = drop_silent_tail(transcript.words, audio)
+    return replace(transcript, words=words, fillers=find_fillers(audio, words))

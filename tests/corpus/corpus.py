@@ -21,7 +21,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -30,8 +30,7 @@ from mock_interview.analysis.transcript import Transcript, transcript_from_json
 from mock_interview.analyze import read_answer
 from mock_interview.scenario import PRINCIPLES
 from mock_interview.speech.audio import load_audio
-from mock_interview.speech.fillers import find_fillers
-from mock_interview.speech.transcribe import Engine
+from mock_interview.speech.transcribe import Engine, listen_again
 
 HERE = Path(__file__).resolve().parent
 STORIES_DIR = HERE / "stories"
@@ -157,13 +156,12 @@ def cached_transcript(audio: Path, engine: Engine | None, cache_dir: Path | None
     """The pipeline's transcript of AUDIO (read_answer), from the cache (CACHE_DIR, or transcripts/ beside the
     audio) while the audio is unchanged.
 
-    ENGINE may be None when every transcript is known to be cached. The fillers are found anew each time, so
-    that a change to the filler detector is measured without transcribing again."""
+    ENGINE may be None when every transcript is known to be cached. The stages after Whisper that read the
+    sound (listen_again) run anew each time, so that a change to them is measured without transcribing again."""
     digest = hashlib.sha256(audio.read_bytes()).hexdigest()[:16]
     cache = (cache_dir or audio.parent / "transcripts") / f"{audio.stem}.{TRANSCRIPT_KEY}.{digest}.json"
     if cache.is_file():
-        words = transcript_from_json(json.loads(cache.read_text()), audio)
-        return replace(words, fillers=find_fillers(load_audio(audio), words.words))
+        return listen_again(transcript_from_json(json.loads(cache.read_text()), audio), load_audio(audio))
     if engine is None:
         raise ValueError(f"{audio}: no cached transcript and no engine to make one")
     transcript = read_answer(audio, engine)
