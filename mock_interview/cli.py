@@ -597,6 +597,7 @@ def _loop_summary(done: list[tuple[Report, Path]]) -> None:
     from rich.table import Table
 
     table = Table("#", "principle", "scenario", "verdict", "content flags", title="Loop debrief")
+    table.columns[2].overflow = "fold"  # ids are long and must stay whole enough to `review`
     for i, (report, _) in enumerate(done, 1):
         flags = sorted({f.id for f in report.flags if f.category == "content"})
         table.add_row(str(i), escape(report.principle), escape(report.scenario), escape(report.verdict.label),
