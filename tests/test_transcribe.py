@@ -134,3 +134,12 @@ def test_words_written_into_the_silence_after_the_answer_are_dropped():
     assert drop_silent_tail(spoken + invented, audio) == spoken
     assert drop_silent_tail(spoken + invented[:1], audio) == spoken + invented[:1]
     assert drop_silent_tail(spoken, audio) == spoken
+
+
+def test_words_timed_past_the_end_of_a_cut_off_clip_are_kept():
+    from mock_interview.analysis.transcript import Word
+    from mock_interview.speech.timing import drop_silent_tail
+
+    speech = load_audio(FIXTURES / "strong-joe.flac")[: 2 * SAMPLE_RATE]
+    words = (Word("I", 0.2, 0.4), Word("fixed", 0.5, 0.9), Word("it", 2.0, 2.3), Word("myself", 2.3, 2.6))
+    assert drop_silent_tail(words, speech) == words

@@ -51,7 +51,8 @@ def drop_silent_tail(words: tuple[Word, ...], audio: np.ndarray) -> tuple[Word, 
     while keep > 1:
         word = words[keep - 1]
         a = int(word.start / FRAME_S)
-        if sound[a : max(a + 1, int(np.ceil(word.end / FRAME_S)))].any():
+        # A word timed past the last frame cannot be judged (Whisper stretches a clip's last word to its end).
+        if a >= len(sound) - 1 or sound[a : max(a + 1, int(np.ceil(word.end / FRAME_S)))].any():
             break
         keep -= 1
     return words[:keep] if len(words) - keep >= MIN_SILENT_TAIL_WORDS else words
