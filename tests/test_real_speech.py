@@ -17,7 +17,7 @@ from mock_interview.analysis.pacing import measure_delivery
 from mock_interview.analysis.transcript import split_sentences
 from mock_interview.errors import AudioError
 from mock_interview.speech.audio import load_audio
-from mock_interview.speech.transcribe import transcribe_audio
+from mock_interview.speech.transcribe import FasterWhisperEngine, transcribe_audio
 
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -26,8 +26,12 @@ from analysis_quality import match_fillers, normalized_words, plain_tiny_en  # n
 
 
 @pytest.fixture(scope="module")
-def heard(engine, tmp_path_factory):
-    """Each development clip with its audio and our transcript (None where Whisper hears no speech)."""
+def heard():
+    """Each development clip with its audio and our transcript (None where Whisper hears no speech).
+
+    An engine of its own: Whisper samples where it cannot decode greedily, and an engine that other tests have
+    used has moved on in its random sequence."""
+    engine = FasterWhisperEngine()
     out = []
     for clip in real_speech.clips("dev"):
         audio = load_audio(clip.audio)
@@ -63,7 +67,15 @@ def test_fillers_found_in_real_speech(heard, catalogue):
         windows = real_speech.filler_windows(clip, transcript.words, transcript.duration_s)
         h, f, m = match_fillers(windows, filled)
         hits, false_alarms, misses = hits + h, false_alarms + f, misses + m
-    # The benchmark's targets are 0.6 and 0.8; Whisper's words for the cut-off clips vary from run to run by
-    # a filler or two, so the test leaves that much room.
+    # The benchmark's targets are 0.6 and 0.8, and this part gives 13 of 21 at 13 of 15 here. Another CPU's int8
+    # kernels can change a word on a cut-off clip, so the test leaves a filler's worth of room.
     assert hits / (hits + misses) >= 0.55, (hits, misses)
     assert hits / (hits + false_alarms) >= 0.7, (hits, false_alarms)
+
+
+def test_a_clip_whisper_samples_on_is_heard_the_same_by_every_engine(heard):
+    # mfa_cutoff stops mid-word: greedy decoding fails there and Whisper samples, which once gave three
+    # different transcripts in three runs.
+    clip, audio, transcript = next(h for h in heard if h[0].name == "mfa_cutoff")
+    again = transcribe_audio(audio, FasterWhisperEngine(), clip.name)
+    assert [w.word for w in again.words] == [w.word for w in transcript.words]

@@ -25,6 +25,7 @@ from mock_interview.speech.timing import drop_silent_tail, refine_word_times
 DEFAULT_ENGINE = "faster-whisper"
 DEFAULT_MODEL = "tiny.en"
 ENGINES = ("faster-whisper",)
+SAMPLING_SEED = 0
 
 # Called with (seconds of audio transcribed so far, total seconds).
 ProgressCallback = Callable[[float, float], None]
@@ -68,7 +69,13 @@ class FasterWhisperEngine:
     def __init__(self, model: str = DEFAULT_MODEL, options: DecodeOptions = DecodeOptions()):
         # The voice never leaves the machine: forbid the hub client from reaching out, even for a model name.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import ctranslate2
         from faster_whisper import WhisperModel
+
+        # Whisper falls back to sampling on windows it cannot decode greedily. CTranslate2 seeds each worker
+        # thread's generator once, when it first samples: seeding before the model's threads exist makes an
+        # engine's transcripts the same from run to run.
+        ctranslate2.set_random_seed(SAMPLING_SEED)
 
         self.model = model
         self.options = options
