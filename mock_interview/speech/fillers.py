@@ -16,13 +16,14 @@ benchmarks/analysis_quality.py reports recall and precision on both parts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from mock_interview.analysis.transcript import Filler, Word, normalize
 from mock_interview.speech.audio import SAMPLE_RATE
-from mock_interview.speech.pitch import HOP_S, PitchTrack, track_pitch
+from mock_interview.speech.pitch import HOP_S, PitchTrack, frame_span, track_frames
 
 # A filled pause lasts about 0.2-1 s (Shriberg 1994; Clark and Fox Tree 2002); a held vowel of a word rarely
 # stays steady this long.
@@ -58,22 +59,30 @@ class Run:
     end: float
 
 
-def find_fillers(audio: np.ndarray, words: tuple[Word, ...]) -> tuple[Filler, ...]:
-    """Filled pauses in AUDIO that Whisper left out of WORDS, in time order."""
+def find_fillers(audio: np.ndarray, words: tuple[Word, ...], pitch: PitchTrack | None = None) -> tuple[Filler, ...]:
+    """Filled pauses in AUDIO that Whisper left out of WORDS, in time order. PITCH, a track of the recording
+    tracked while it was made, spares tracking it again."""
     if not words or len(audio) < SAMPLE_RATE * MIN_FILLER_S:
         return ()
-    start = max(0.0, words[0].start - 1.0)
-    end = min(len(audio) / SAMPLE_RATE, words[-1].end + 1.0)
-    track = track_pitch(audio, start, end)
+    span = frame_span(words[0].start - 1.0, words[-1].end + 1.0, len(audio))
+    track = pitch.frames(*span) if pitch is not None else None
+    if track is None:
+        track = track_frames(audio, *span)
     kept = [w for w in words if normalize(w.word) in TRANSCRIBED]
-    usual = _usual_lengths(words)
+    spans = WordSpans.of(words)
     voiced = track.f0[track.f0 > 0]
     speaker_f0 = float(np.median(voiced)) if len(voiced) else 120.0
     found = []
-    for run in _steady_runs(audio, track, _loud_level(track)):
+
+    def worth_a_look(run: Run) -> bool:
+        # A voiced run the words account for all but a little of holds no filler anywhere inside it (a part of
+        # a run leaves no more unexplained than the whole): it is not worth the spectral look.
+        return spans.unexplained_s(run) >= UNEXPLAINED_SHARE * MIN_FILLER_S
+
+    for run in _steady_runs(audio, track, _loud_level(track), worth_a_look):
         if any(w.start < run.end and run.start < w.end for w in kept):
             continue  # Whisper wrote this one down; the transcript counts it
-        if _unexplained_s(run, words, usual) < UNEXPLAINED_SHARE * (run.end - run.start):
+        if spans.unexplained_s(run) < UNEXPLAINED_SHARE * (run.end - run.start):
             continue  # a held vowel of a word said at its usual length
         kind = _filler_vowel(audio, run, speaker_f0)
         if kind is not None:
@@ -104,17 +113,28 @@ def _usual_lengths(words: tuple[Word, ...]) -> list[float | None]:
     return usual
 
 
-def _unexplained_s(run: Run, words: tuple[Word, ...], usual: list[float | None]) -> float:
-    """How much of the run no word accounts for: the time in gaps between words, and in each word the part
-    beyond its usual length (Whisper stretches a word over a filler next to it)."""
-    covered = 0.0
-    for w, length in zip(words, usual):
-        overlap = min(run.end, w.end) - max(run.start, w.start)
-        if overlap <= 0:
-            continue
-        spare = 0.0 if length is None else max(0.0, (w.end - w.start) - length)
-        covered += max(0.0, overlap - spare)
-    return (run.end - run.start) - covered
+@dataclass(frozen=True)
+class WordSpans:
+    """The words' spans, and how much of each is spare: its length beyond its usual one (Whisper stretches a
+    word over a filler next to it)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    spare: np.ndarray
+
+    @classmethod
+    def of(cls, words: tuple[Word, ...]) -> WordSpans:
+        start = np.array([w.start for w in words])
+        end = np.array([w.end for w in words])
+        usual = np.array([np.inf if u is None else u for u in _usual_lengths(words)])
+        return cls(start, end, np.where(np.isinf(usual), 0.0, np.maximum(0.0, end - start - usual)))
+
+    def unexplained_s(self, run: Run) -> float:
+        """How much of the run no word accounts for: the time in gaps between words, and in each word the
+        spare part."""
+        overlap = np.minimum(run.end, self.end) - np.maximum(run.start, self.start)
+        covered = np.maximum(0.0, overlap - self.spare)[overlap > 0].sum()
+        return (run.end - run.start) - float(covered)
 
 
 def _loud_level(track: PitchTrack) -> float:
@@ -138,27 +158,43 @@ def _voiced_runs(track: PitchTrack, loud_db: float) -> list[tuple[int, int]]:
     return runs
 
 
-def _steady_runs(audio: np.ndarray, track: PitchTrack, loud_db: float) -> list[Run]:
-    """Inside each voiced run, the stretches of at least MIN_FILLER_S over which pitch and spectrum hold still."""
+def _steady_runs(
+    audio: np.ndarray, track: PitchTrack, loud_db: float, worth_a_look: Callable[[Run], bool]
+) -> list[Run]:
+    """Inside each voiced run worth a look, the stretches of at least MIN_FILLER_S over which pitch and spectrum
+    hold still."""
     window = int(round(MIN_FILLER_S / HOP_S))
     found: list[Run] = []
     for a, b in _voiced_runs(track, loud_db):
-        if b - a < window:
+        if b - a < window or not worth_a_look(Run(track.time(a), track.time(b))):
             continue
         semitones = _semitones(track.f0[a:b])
         shapes = _band_shapes(audio, track.time(a), b - a)
-        steady = np.zeros(b - a, dtype=bool)
-        for i in range(0, b - a - window + 1):
-            pitch = semitones[i : i + window]
-            pitch = pitch[np.isfinite(pitch)]
-            if len(pitch) < window // 2 or np.std(pitch) > MAX_PITCH_SPREAD_ST:
-                continue
-            change = np.sqrt(np.mean(np.diff(shapes[i : i + window], axis=0) ** 2, axis=1))
-            if np.mean(change) <= MAX_SPECTRAL_CHANGE_DB:
-                steady[i : i + window] = True
+        # Every window of frames at once, through running sums: the pitch spread over its voiced frames and
+        # the mean change of spectral shape from frame to frame.
+        voiced = np.isfinite(semitones)
+        pitch = np.where(voiced, semitones, 0.0)
+        count = _window_sums(voiced.astype(float), window)
+        mean = _window_sums(pitch, window) / np.maximum(count, 1)
+        spread = np.sqrt(np.maximum(_window_sums(pitch**2, window) / np.maximum(count, 1) - mean**2, 0.0))
+        change = np.sqrt(np.mean(np.diff(shapes, axis=0) ** 2, axis=1))
+        mean_change = _window_sums(change, window - 1) / (window - 1)
+        starts = np.flatnonzero(
+            (count >= window // 2) & (spread <= MAX_PITCH_SPREAD_ST) & (mean_change <= MAX_SPECTRAL_CHANGE_DB)
+        )
+        cover = np.zeros(b - a + 1, dtype=int)
+        np.add.at(cover, starts, 1)
+        np.add.at(cover, starts + window, -1)
+        steady = np.cumsum(cover[:-1]) > 0
         for s, e in _true_spans(steady):
             found.append(Run(track.time(a + s), track.time(a + e)))
     return found
+
+
+def _window_sums(values: np.ndarray, width: int) -> np.ndarray:
+    """The sum of every WIDTH consecutive values."""
+    total = np.concatenate([[0.0], np.cumsum(values)])
+    return total[width:] - total[:-width]
 
 
 def _semitones(f0: np.ndarray) -> np.ndarray:

@@ -35,19 +35,43 @@ class PitchTrack:
     def time(self, frame: int) -> float:
         return self.start_s + frame * HOP_S
 
+    def frames(self, first: int, count: int) -> PitchTrack | None:
+        """Frames FIRST .. FIRST+COUNT of the grid, when this track holds them all."""
+        own_first = int(round(self.start_s / HOP_S))
+        if first < own_first or first + count > own_first + len(self.f0):
+            return None
+        a = first - own_first
+        return PitchTrack(
+            first * HOP_S, self.f0[a : a + count], self.aperiodicity[a : a + count], self.level_db[a : a + count]
+        )
+
+
+def frame_span(start_s: float, end_s: float, audio_len: int) -> tuple[int, int]:
+    """The 10 ms frames that fit between START_S and END_S in audio of AUDIO_LEN samples, as (first, count).
+    Frames sit on one grid from the start of the audio, so tracks of adjacent stretches join seamlessly."""
+    hop, window = int(HOP_S * SAMPLE_RATE), int(WINDOW_S * SAMPLE_RATE)
+    first = max(0, int(round(start_s / HOP_S)))
+    last = min(audio_len, int(end_s * SAMPLE_RATE))
+    return first, max(0, (last - first * hop - window) // hop + 1)
+
 
 def track_pitch(audio: np.ndarray, start_s: float, end_s: float) -> PitchTrack:
     """YIN on AUDIO (16 kHz float) between START_S and END_S, one frame every 10 ms."""
+    return track_frames(audio, *frame_span(start_s, end_s, len(audio)))
+
+
+def track_frames(audio: np.ndarray, first: int, count: int, offset: int = 0) -> PitchTrack:
+    """YIN frames FIRST .. FIRST+COUNT of a recording of which AUDIO holds the samples from OFFSET on."""
     hop, window = int(HOP_S * SAMPLE_RATE), int(WINDOW_S * SAMPLE_RATE)
     max_lag = int(SAMPLE_RATE / F0_MIN)
     min_lag = int(SAMPLE_RATE / F0_MAX)
-    first = max(0, int(start_s * SAMPLE_RATE))
-    last = min(len(audio), int(end_s * SAMPLE_RATE))
-    count = max(0, (last - first - window) // hop + 1)
     if count == 0:
         empty = np.zeros(0)
-        return PitchTrack(start_s, empty, empty, empty)
-    padded = np.concatenate([audio[first : last + max_lag], np.zeros(max_lag, dtype=audio.dtype)])
+        return PitchTrack(first * HOP_S, empty, empty, empty)
+    begin, needed = first * hop - offset, (count - 1) * hop + window + max_lag
+    padded = np.zeros(needed, dtype=audio.dtype)  # silence past the end of the recording
+    piece = audio[begin : begin + needed]
+    padded[: len(piece)] = piece
     index = np.arange(count)[:, None] * hop
     frames = padded[index + np.arange(window + max_lag)[None, :]].astype(np.float64)
     diff = _difference(frames, window, max_lag)
@@ -56,7 +80,17 @@ def track_pitch(audio: np.ndarray, start_s: float, end_s: float) -> PitchTrack:
     f0 = np.where(dips < YIN_THRESHOLD * 2.5, SAMPLE_RATE / lags, 0.0)
     rms = np.sqrt(np.mean(frames[:, :window] ** 2, axis=1))
     level = 20 * np.log10(rms + 1e-10)
-    return PitchTrack(first / SAMPLE_RATE, f0, np.clip(dips, 0.0, 1.0), level)
+    return PitchTrack(first * HOP_S, f0, np.clip(dips, 0.0, 1.0), level)
+
+
+def join_tracks(tracks: list[PitchTrack]) -> PitchTrack:
+    """Adjacent tracks on the frame grid as one."""
+    return PitchTrack(
+        tracks[0].start_s,
+        np.concatenate([t.f0 for t in tracks]),
+        np.concatenate([t.aperiodicity for t in tracks]),
+        np.concatenate([t.level_db for t in tracks]),
+    )
 
 
 def _difference(frames: np.ndarray, window: int, max_lag: int) -> np.ndarray:
