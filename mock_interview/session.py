@@ -16,7 +16,7 @@ import numpy as np
 
 from mock_interview.analysis.patterns import Catalogue
 from mock_interview.analysis.star import SectionSpan, answer_units
-from mock_interview.analysis.transcript import Transcript
+from mock_interview.analysis.transcript import Transcript, Word
 from mock_interview.analyze import (
     SectionFeedback,
     analyze_section,
@@ -25,12 +25,13 @@ from mock_interview.analyze import (
     with_probe_answers,
 )
 from mock_interview.errors import AudioError
-from mock_interview.live import Screen, read_with_progress
+from mock_interview.live import HeardSoFar, Screen, read_with_progress
 from mock_interview.report.markdown import render as render_markdown
 from mock_interview.report.model import ProbeAnswer, Report, clock
 from mock_interview.scenario import Scenario
 from mock_interview.speech.audio import SAMPLE_RATE, load_audio, write_wav
 from mock_interview.speech.capture import StopRules
+from mock_interview.speech.stream import StreamingTranscriber
 from mock_interview.speech.transcribe import Engine
 from mock_interview.store import SessionFolder, Turn
 
@@ -55,6 +56,8 @@ class Context:
     can_record: bool = True
     answer_files: list[Path] = field(default_factory=list)  # used in order before the microphone
     before_recording: Callable[[Turn], None] | None = None  # the demo puts its stand-in answer in the microphone
+    stream: bool = True  # transcribe a recorded answer while it is given, not after
+    listening: dict[Path, LiveListener] = field(default_factory=dict)  # recordings heard while they were made
 
     def stop_rules(self, max_s: float | None = None, budget_s: float | None = None) -> StopRules:
         return StopRules(silence_s=self.silence_s, max_s=min(self.max_s, max_s or self.max_s), budget_s=budget_s)
@@ -70,8 +73,10 @@ class Context:
         rules: StopRules,
         target_s: float | None = None,
         on_target: Callable[[], None] | None = None,
+        whole_answer: bool = False,
     ) -> Path | None:
-        """The candidate's answer to TURN as a file in the session folder; None when there is no way to answer."""
+        """The candidate's answer to TURN as a file in the session folder; None when there is no way to answer.
+        WHOLE_ANSWER: a STAR answer, whose section the live view estimates as it is given."""
         if self.answer_files:
             source = self.answer_files.pop(0)
             path = self.folder.turn_file(turn, "answer" + source.suffix.lower())
@@ -84,7 +89,17 @@ class Context:
             self.folder.save()  # the manifest names the file before the first sample lands in it
             if self.before_recording is not None:
                 self.before_recording(turn)
-            recording = self.screen.record(path, rules, target_s, on_target)
+            listener = None
+            if self.stream and self.transcriber is not None:
+                listener = LiveListener(self.transcriber, self if whole_answer else None)
+            try:
+                recording = self.screen.record(path, rules, target_s, on_target, listener)
+            except BaseException:
+                if listener is not None:
+                    listener.close()
+                raise
+            if listener is not None:
+                self.listening[path] = listener
             turn.duration_s, turn.stopped_by = round(recording.duration_s, 2), recording.stopped_by
             if recording.stopped_by == "no-speech":
                 self.folder.save()
@@ -98,7 +113,11 @@ class Context:
         return path
 
     def transcribe(self, turn: Turn, path: Path) -> Transcript:
-        transcript = read_with_progress(path, self.transcriber, self.screen.console)
+        listener = self.listening.pop(path, None)
+        if listener is not None:
+            transcript = listener.finish(str(path))
+        else:
+            transcript = read_with_progress(path, self.transcriber, self.screen.console)
         name = self.folder.turn_file(turn, "transcript.json").name
         self.folder.write_json(name, transcript.to_dict())
         turn.transcript = name
@@ -110,6 +129,42 @@ class Context:
     def save_report(self, report: Report) -> None:
         self.folder.write_text("report.json", report.to_json())
         self.folder.write_text("report.md", render_markdown(report))
+
+
+class LiveListener:
+    """Transcribes an answer while it is recorded (speech.stream) and keeps what the live view shows.
+
+    For a whole STAR answer it also analyses the words so far after each utterance, on the worker thread:
+    that gives the section the answer is in, and leaves the sentence embeddings of all but the last utterance
+    cached, so the report after the answer is quick."""
+
+    def __init__(self, engine: Engine, ctx: Context | None) -> None:
+        self.ctx = ctx
+        self.heard: HeardSoFar | None = None
+        self.transcriber = StreamingTranscriber(engine, self._on_heard)
+
+    def feed(self, block: bytes) -> None:
+        self.transcriber.feed(block)
+
+    def finish(self, source: str) -> Transcript:
+        return self.transcriber.finish(source)
+
+    def close(self) -> None:
+        self.transcriber.close()
+
+    def _on_heard(self, words: tuple[Word, ...]) -> None:
+        if self.ctx is None or not words:
+            self.heard = HeardSoFar(words)
+            return
+        s, level = self.ctx.scenario, self.ctx.level
+        so_far = Transcript(words, words[-1].end)
+        report = analyze_transcript(so_far, s, level, self.ctx.catalogue, probes=0)
+        started = [sec.timing for sec in report.sections if sec.timing.start_s is not None]
+        latest = max(started, key=lambda t: t.start_s, default=None)
+        if latest is None:
+            self.heard = HeardSoFar(words)
+        else:
+            self.heard = HeardSoFar(words, latest.id, latest.start_s, s.target_s(latest.id, level))
 
 
 # ---- mock ---------------------------------------------------------------------------------------
@@ -124,7 +179,7 @@ def run_mock(ctx: Context, probes: int) -> Report:
     )
     turn = ctx.folder.add_turn("question", s.id, s.question)
     ctx.ask(turn, title="Interviewer")
-    path = ctx.answer(turn, ctx.stop_rules(budget_s=level.budget_s))
+    path = ctx.answer(turn, ctx.stop_rules(budget_s=level.budget_s), whole_answer=True)
     if path is None:
         raise AudioError("no answer: there is no microphone and no --answer-file")
     transcript = ctx.transcribe(turn, path)

@@ -26,14 +26,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import BinaryIO
 
-from mock_interview.datafiles import load_json
 from mock_interview.errors import InputError
-from mock_interview.speech.capture import PARTIAL_SUFFIX, recover_partial
 
 SESSIONS_ENV = "MOCK_INTERVIEW_SESSIONS"
 SESSION_SCHEMA = "mock-interview/session/v1"
 MANIFEST = "session.json"
 LOCK = ".lock"
+# Every start of the program, `--help` included, looks for recordings to recover: this module stays light
+# (no numpy, yaml or pydantic), so capture.PARTIAL_SUFFIX is spelled out here (tests/test_startup.py checks).
+PARTIAL_GLOB = "*/*.partial.wav"
 
 
 def sessions_root(override: Path | None = None, create: bool = True) -> Path:
@@ -206,7 +207,12 @@ class Recovered:
 def recover_sessions(root: Path) -> list[Recovered]:
     """Repair the recordings of sessions whose process died mid-answer and mark those sessions recovered."""
     recovered: list[Recovered] = []
-    for partial in sorted(root.glob(f"*/*{PARTIAL_SUFFIX}")):
+    partials = sorted(root.glob(PARTIAL_GLOB))
+    if not partials:
+        return recovered
+    from mock_interview.speech.capture import recover_partial
+
+    for partial in partials:
         folder = partial.parent
         if _is_locked(folder / LOCK):
             continue  # a session running right now in another terminal
@@ -242,6 +248,8 @@ def session_folders(root: Path) -> list[Path]:
 
 def read_manifest(folder: Path) -> Manifest:
     """A session's manifest; a missing or damaged one is an InputError naming the file and the problem."""
+    from mock_interview.datafiles import load_json
+
     path = folder / MANIFEST
     data = load_json(path)
     if not isinstance(data, dict):

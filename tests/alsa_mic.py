@@ -112,3 +112,15 @@ class FifoMicrophone:
                     break
                 if self._stop.is_set():
                     return
+
+
+def recorded_bytes(sessions: Path) -> int:
+    """How much audio the program has written to the recording under way in SESSIONS (its WAV grows block by
+    block): what it has really heard, whatever ALSA and PortAudio hold in their buffers."""
+    from mock_interview.speech.capture import HEADER_BYTES, PARTIAL_SUFFIX
+
+    partial = next(sessions.glob(f"*/*{PARTIAL_SUFFIX}"), None) if sessions.is_dir() else None
+    try:
+        return partial.stat().st_size - HEADER_BYTES if partial else 0
+    except FileNotFoundError:  # renamed at that moment: the recording ended
+        return 0

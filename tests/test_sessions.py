@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from alsa_mic import SAMPLE_RATE, FifoMicrophone, alsa_env, read_clip
+from alsa_mic import SAMPLE_RATE, FifoMicrophone, alsa_env, read_clip, recorded_bytes
 from conftest import FIXTURES, ROOT, assert_one_line_error, run_cli, sidecar
 from mock_interview.analyze import read_answer
 
@@ -229,6 +229,27 @@ def test_drill_in_a_terminal_with_key_presses(tmp_path):
         assert got["duration_s"] == pytest.approx(want["end_s"] - want["start_s"], abs=1.0)
     assert not {f["id"] for f in report["flags"]} & {"missing-section", "handoff", "we-language", "no-metric"}
     assert sf.info(folder / "answer.wav").duration > sum(want["end_s"] - want["start_s"] for want in truth["sections"])
+
+
+def test_mock_in_a_terminal_shows_the_answer_as_it_is_heard(tmp_path):
+    """While the weak answer is spoken in real time, the live view under the meter shows words of it and the
+    section it is in with that section's countdown; then the candidate stops with Enter."""
+    answer = read_clip(FIXTURES / "weak-joe.flac")
+    sessions = tmp_path / "s"
+    styled = r"(?:\x1b\[[\d;]*m)*"  # rich colours each part of the line
+    with FifoMicrophone(tmp_path, [answer], paced={0}) as mic:
+        child = _spawn(["mock", "--no-voice", "--probes", "0", "--silence", "30", "--sessions", str(sessions)],
+                       mic.env)  # fmt: skip
+        child.expect("REC")
+        child.expect(r"(?i)platform team")  # a heard utterance, in the transcript under the meter
+        child.expect(rf"(Situation|Task|Action|Result|Reflection) {styled}\d+:\d\d\.\d of \d+:\d\d")
+        assert recorded_bytes(sessions) < len(answer) * 2, "all of that was on screen while the answer went on"
+        child.send("\r")
+        child.expect(r"ended by Enter")
+        child.expect("Bar raiser thinks")
+        child.expect(pexpect_eof())
+        child.close()
+    assert child.exitstatus == 0
 
 
 def pexpect_eof():

@@ -250,8 +250,10 @@ def record(
     rules: StopRules,
     device: int | str | None = None,
     on_block: Callable[[Meter], bool] | None = None,
+    on_audio: Callable[[bytes], None] | None = None,
 ) -> Recording:
     """Record from DEVICE into PATH (a WAV) until ON_BLOCK returns True (Enter), silence or the maximum length.
+    ON_AUDIO gets each block once it is on disk (the streaming transcriber).
 
     The file exists as PATH.partial.wav while recording and is renamed when the answer ends,
     also when recording is interrupted by Ctrl-C or an error.
@@ -286,6 +288,8 @@ def record(
                         f"the microphone stopped delivering audio for {STALL_S:.0f} s; what was recorded is in {path}"
                     ) from None
                 wav.append(block)
+                if on_audio is not None:
+                    on_audio(block)
                 vad.feed(np.frombuffer(block, dtype="<i2"))
                 elapsed = wav.data_bytes / SAMPLE_BYTES / SAMPLE_RATE
                 meter = Meter(

