@@ -98,9 +98,12 @@ class Context:
                 if listener is not None:
                     listener.close()
                 raise
-            if listener is not None:
-                self.listening[path] = listener
             turn.duration_s, turn.stopped_by = round(recording.duration_s, 2), recording.stopped_by
+            if listener is not None:
+                if recording.stopped_by == "no-speech":
+                    listener.close()
+                else:
+                    self.listening[path] = listener
             if recording.stopped_by == "no-speech":
                 self.folder.save()
                 raise AudioError(

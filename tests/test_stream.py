@@ -60,6 +60,13 @@ def test_cuts_fall_in_the_pauses_and_cover_the_whole_recording():
     assert [p.speech for p in pieces] == [True, True, True, False]  # what follows the last pause is silence
 
 
+def test_blocks_of_any_size_are_cut_alike():
+    audio = _pcm(np.concatenate([_quiet(0.3), _tone(1.7), _quiet(1.0), _tone(2.5), _quiet(0.8)]))
+    cutter = UtteranceCutter()
+    odd = [u for i in range(0, len(audio), 999) for u in cutter.feed(audio[i : i + 999])]
+    assert odd + [cutter.rest()] == _cut(audio)
+
+
 def test_a_long_run_without_a_pause_is_cut_at_its_quietest():
     # Twenty seconds of sound with one short dip, too short to count as a pause, at 13.5 s.
     audio = np.concatenate([_tone(13.5), _tone(0.1, level=0.02), _tone(6.4)])

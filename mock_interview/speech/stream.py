@@ -68,10 +68,14 @@ class UtteranceCutter:
         self.voiced_in_open = False
         self.pause_start: int | None = None  # where the current run of silence began
         self.levels: list[float] = []  # frame levels of the open utterance, for a forced cut
+        self.leftover = np.zeros(0, dtype=np.int16)
 
     def feed(self, samples: np.ndarray) -> list[Utterance]:
+        samples = np.concatenate([self.leftover, samples]) if len(self.leftover) else samples
+        whole = len(samples) - len(samples) % FRAME
+        self.leftover = samples[whole:]  # a block that is not whole frames: the rest goes with the next
         finished = []
-        for start in range(0, len(samples) - FRAME + 1, FRAME):
+        for start in range(0, whole, FRAME):
             self.vad.feed(samples[start : start + FRAME])
             self.samples += FRAME
             self.levels.append(float(np.abs(samples[start : start + FRAME]).mean()))
