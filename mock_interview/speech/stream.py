@@ -20,18 +20,16 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mock_interview.analysis.transcript import Transcript, Word, merge_number_pieces
-from mock_interview.errors import AudioError
+from mock_interview.analysis.transcript import Transcript, Word
 from mock_interview.speech.audio import SAMPLE_RATE
 from mock_interview.speech.capture import VoiceActivity
 from mock_interview.speech.pitch import F0_MIN, HOP_S, PitchTrack, join_tracks, track_frames
 from mock_interview.speech.pitch import WINDOW_S as PITCH_WINDOW_S
-from mock_interview.speech.timing import refine_word_times
-from mock_interview.speech.transcribe import Engine, listen_again
+from mock_interview.speech.transcribe import Engine, checked_against_sound
 
 FRAME = VoiceActivity.FRAME
 HOP = int(HOP_S * SAMPLE_RATE)
@@ -224,12 +222,10 @@ class StreamingTranscriber:
         length = utterance.end - utterance.start
         if not utterance.speech or length < FRAME:
             return Heard(utterance.start, utterance.end, ())
-        offset_s, end_s = utterance.start / SAMPLE_RATE, length / SAMPLE_RATE
-        words = tuple(
-            Word(w.word, round(w.start + offset_s, 3), round(min(w.end, end_s) + offset_s, 3), w.probability)
-            for w in self.engine.transcribe(audio[:length]).words
-        )
-        return Heard(utterance.start, utterance.end, words)
+        heard = self.engine.transcribe(audio[:length])
+        within = tuple(replace(w, end=min(w.end, heard.duration_s)) for w in heard.words)
+        placed = replace(heard, words=within).shifted(utterance.start / SAMPLE_RATE)
+        return Heard(utterance.start, utterance.end, placed)
 
     def words(self) -> tuple[Word, ...]:
         """The words heard so far, in order: a window's where one covers the utterance."""
@@ -266,11 +262,6 @@ class StreamingTranscriber:
         speech = self.cutter.rest().speech or any(u.speech for u in self.cut if u.end > heard_to)
         rest = Utterance(heard_to, len(audio), speech)
         last = self._hear(rest, audio[heard_to:])
-        words = self.words() + last.words
-        duration = round(len(audio) / SAMPLE_RATE, 3)
-        if not words:
-            raise AudioError(f"{source}: no speech found in the recording ({duration:.1f} s of audio)")
-        first = heard_to // HOP
-        pitch = join_tracks([*self.pitch, track_frames(audio, first, (len(audio) - heard_to) // HOP)])
-        words = refine_word_times(merge_number_pieces(words), audio)
-        return listen_again(Transcript(words, duration, source=source), audio, pitch)
+        heard = Transcript(self.words() + last.words, round(len(audio) / SAMPLE_RATE, 3))
+        pitch = join_tracks([*self.pitch, track_frames(audio, heard_to // HOP, (len(audio) - heard_to) // HOP)])
+        return checked_against_sound(heard, audio, source, pitch)

@@ -262,11 +262,18 @@ def load_engine(engine: str = DEFAULT_ENGINE, model: str = DEFAULT_MODEL) -> Eng
 def transcribe_audio(
     audio: np.ndarray, engine: Engine, source: str, progress: ProgressCallback | None = None
 ) -> Transcript:
-    transcript = engine.transcribe(audio, progress)
-    if not transcript.words:
-        raise AudioError(f"{source}: no speech found in the recording ({transcript.duration_s:.1f} s of audio)")
-    words = refine_word_times(merge_number_pieces(transcript.words), audio)
-    return listen_again(Transcript(words, transcript.duration_s, transcript.timing, source), audio)
+    return checked_against_sound(engine.transcribe(audio, progress), audio, source)
+
+
+def checked_against_sound(
+    heard: Transcript, audio: np.ndarray, source: str, pitch: PitchTrack | None = None
+) -> Transcript:
+    """What Whisper heard in AUDIO, numbers made whole and word times checked against the sound, then
+    `listen_again`. Raises AudioError when it heard no words."""
+    if not heard.words:
+        raise AudioError(f"{source}: no speech found in the recording ({heard.duration_s:.1f} s of audio)")
+    words = refine_word_times(merge_number_pieces(heard.words), audio)
+    return listen_again(Transcript(words, heard.duration_s, heard.timing, source), audio, pitch)
 
 
 def listen_again(transcript: Transcript, audio: np.ndarray, pitch: PitchTrack | None = None) -> Transcript:
