@@ -4,11 +4,11 @@
     .venv/bin/python benchmarks/startup_memory.py --only startup    # seconds; the sessions take minutes
     .venv/bin/python benchmarks/startup_memory.py --runs 30 --format json
 
-Start-up: `python -c pass`, `import typer.rich_utils` (the floor of any typer program with rich help pages),
-`mock-interview --help` and `mock-interview mock --help`, run in turn (so a busy moment of the machine slows
-them alike), --runs times each after one round that is not counted; the median and p90 wall time of each,
-and its difference from and ratio to the bare interpreter. Target: a help page within 0.3 s of the bare
-interpreter (median). The uncounted round writes the package's bytecode cache, as installing it does, so
+Start-up: `python -c pass`, `import typer.rich_utils` (the floor of a typer program with rich help pages; ours
+are plain), `mock-interview --help` and `mock-interview mock --help`, run in turn (so a busy moment of the
+machine slows them alike), --runs times each after one round that is not counted; the median and p90 wall time
+of each, and its difference from and ratio to the bare interpreter. Target: a help page within 0.3 s of the
+bare interpreter (median). The uncounted round writes the package's bytecode cache, as installing it does, so
 PYTHONDONTWRITEBYTECODE is not passed on.
 
 Peak memory: the kernel's peak resident set of the command and of every descendant it waited for (what
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = str(Path(sys.executable).parent / "mock-interview")
 STARTUP = {
     "python -c pass": [sys.executable, "-c", "pass"],
-    # The floor of any typer program with rich help pages: the framework and its help renderer, nothing of ours.
+    # The floor of a typer program with rich help pages (ours are plain): the framework and its rich renderer.
     "python -c 'import typer.rich_utils'": [sys.executable, "-c", "import typer.rich_utils"],
     "mock-interview --help": [PROGRAM, "--help"],
     "mock-interview mock --help": [PROGRAM, "mock", "--help"],

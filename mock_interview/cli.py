@@ -8,6 +8,7 @@ device, system package), 130 interrupted.
 from __future__ import annotations
 
 import enum
+import functools
 import io
 import json
 import os
@@ -19,48 +20,62 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from mock_interview import __version__
 from mock_interview.errors import InputError, Interrupted, MockInterviewError, SetupError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from mock_interview.history import Skipped
     from mock_interview.report.model import Report
     from mock_interview.session import Context
     from mock_interview.speech.transcribe import Engine
     from mock_interview.store import Turn
 
-# typer 0.29 checks a group's unset --help flag (None, not False) with a pydantic validator whenever a command
-# under it runs, `mock --help` included, which costs 0.1-0.3 s of importing pydantic; a False default skips that.
-# Every group takes these settings (tests/test_startup.py checks each command's --help).
-GROUP_SETTINGS = {"default_map": {"help": False}}
+# Settings every command group takes (tests/test_startup.py checks each command's --help):
+# - typer 0.29 checks a group's unset --help flag (None, not False) with a pydantic validator whenever a command
+#   under it runs, `mock --help` included, which costs 0.1-0.3 s of importing pydantic; a False default skips it.
+# - Help pages are click's plain ones (rich_markup_mode=None): typer's rich renderer imports rich.markdown,
+#   markdown_it, rich.traceback and pygments, 0.15-0.2 s on top of what the plain page takes in all. Each
+#   command's short_help keeps the command lists from being cut off at 80 columns.
+GROUP = {"no_args_is_help": True, "rich_markup_mode": None, "context_settings": {"default_map": {"help": False}}}
 app = typer.Typer(
     name="mock-interview",
     help="Practise behavioural interviews out loud: STAR timing, weak-answer flags and bar-raiser probes, "
     "all on your own machine.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
-    context_settings=GROUP_SETTINGS,
+    **GROUP,
 )
-scenarios_app = typer.Typer(
-    help="The scenario bank: list, show and validate scenario files.",
-    no_args_is_help=True,
-    context_settings=GROUP_SETTINGS,
-)
+scenarios_app = typer.Typer(help="The scenario bank: list, show and validate scenario files.", **GROUP)
 app.add_typer(scenarios_app, name="scenarios")
-models_app = typer.Typer(
-    help="Whisper models: convert the bundled one for the openai-whisper engine.",
-    no_args_is_help=True,
-    context_settings=GROUP_SETTINGS,
-)
-app.add_typer(models_app, name="models")
+models_app = typer.Typer(help="Whisper models: convert the bundled one for the openai-whisper engine.", **GROUP)
+app.add_typer(models_app, name="models", short_help="Whisper models: convert the bundled one for openai-whisper.")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+# The consoles are made on first use: importing rich takes 0.05-0.1 s that a help page need not wait for.
+@functools.cache
+def out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@functools.cache
+def err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def escape(text: str) -> str:
+    """Text shown as it is inside rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 T = TypeVar("T")
 
 
@@ -176,7 +191,7 @@ ReportFormatOption = Annotated[
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    err().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -198,7 +213,7 @@ def _user_errors():
 
 
 def _with_status(message: str, work: Callable[[], T]) -> T:
-    with err.status(message, spinner="dots"):
+    with err().status(message, spinner="dots"):
         return work()
 
 
@@ -208,7 +223,7 @@ def _load_engine(engine: str, model: str) -> Engine:
 
     if pending_conversion(engine, model):
         path = _with_status(f"Converting Whisper {model} for openai-whisper (once)…", convert_bundled_model)
-        err.print(f"Converted Whisper {model} for openai-whisper into {escape(str(path))}", soft_wrap=True)
+        err().print(f"Converted Whisper {model} for openai-whisper into {escape(str(path))}", soft_wrap=True)
     return _with_status(f"Loading Whisper {model} ({engine})…", lambda: load_engine(engine, model))
 
 
@@ -220,12 +235,12 @@ def _write(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as e:
         raise InputError(f"{output}: cannot write: {e.strerror}") from None
-    err.print(f"wrote {output}")
+    err().print(f"wrote {output}")
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"mock-interview {__version__}")
+        out().print(f"mock-interview {__version__}")
         raise typer.Exit()
 
 
@@ -252,14 +267,14 @@ def _recover(root: Path) -> None:
     from mock_interview.store import recover_sessions
 
     for r in recover_sessions(root):
-        err.print(
+        err().print(
             f"[yellow]Recovered[/] {r.duration_s:.1f} s of an answer that was cut off, into {escape(str(r.audio))}\n"
             f"  analyse it with: mock-interview analyze {escape(str(r.audio))}",
             soft_wrap=True,
         )
 
 
-@app.command()
+@app.command(short_help="Analyse one recorded answer: STAR timing, flags, a verdict.")
 def analyze(
     file: Annotated[
         Path,
@@ -312,7 +327,7 @@ def analyze(
         transcriber = None
         if is_audio(file) and file.is_file():
             transcriber = _load_engine(engine, model)
-        transcript = read_with_progress(file, transcriber, err)
+        transcript = read_with_progress(file, transcriber, err())
         report = analyze_transcript(
             transcript, chosen, level.value, catalogue, probes, engine=f"{engine} {model}" if transcriber else None
         )
@@ -323,15 +338,17 @@ def analyze(
 
             _write(render_markdown(report), output)
         else:
+            from rich.console import Console
+
             from mock_interview.report.terminal import render as render_terminal
 
-            console = out if output is None else Console(record=True, width=110, file=io.StringIO())
+            console = out() if output is None else Console(record=True, width=110, file=io.StringIO())
             render_terminal(report, console)
             if output is not None:
                 _write(console.export_text(), output)
 
 
-@scenarios_app.command("list")
+@scenarios_app.command("list", short_help="List the scenarios, by principle.")
 def scenarios_list(
     principle: Annotated[
         str | None,
@@ -387,10 +404,10 @@ def scenarios_list(
                 low = f"{r['budget_min_s']:.0f}-" if r["budget_min_s"] else "≤"
                 budget = [f"{low}{r['budget_s']:.0f} s"]
             table.add_row(escape(principle_cell), f"[bold]{escape(r['id'])}[/]\n{escape(r['question'])}", *budget)
-        out.print(table)
+        out().print(table)
 
 
-@scenarios_app.command("show")
+@scenarios_app.command("show", short_help="Show one scenario, all of it.")
 def scenarios_show(
     scenario: Annotated[str, typer.Argument(metavar="ID|FILE", help="Scenario id or path to a yaml file.")],
     scenarios_dir: ScenariosDir = None,
@@ -404,46 +421,47 @@ def scenarios_show(
         if fmt is ListFormat.json:
             sys.stdout.write(s.model_dump_json(indent=2) + "\n")
             return
-        out.print(f"[bold]{escape(s.principle)}: {escape(s.title)}[/]\n{escape(s.question)}\n\n{escape(s.overview)}\n")
+        out().print(f"[bold]{escape(s.principle)}: {escape(s.title)}[/]")
+        out().print(f"{escape(s.question)}\n\n{escape(s.overview)}\n")
         for sec in s.sections:
-            out.print(f"[bold]{escape(sec.id.capitalize())}[/] · target {sec.target_s:.0f} s")
+            out().print(f"[bold]{escape(sec.id.capitalize())}[/] · target {sec.target_s:.0f} s")
             if sec.strong_example:
-                out.print(f"  Strong: {escape(sec.strong_example)}")
-            out.print(f"  Signals: {escape(', '.join(sec.signals))}")
-            out.print(f"  [green]Coaching:[/] {escape(sec.coaching)}")
-            out.print(f"  [yellow]Common mistake:[/] {escape(sec.common_mistake)}\n")
-        out.print("[bold]Follow-up probes[/]")
+                out().print(f"  Strong: {escape(sec.strong_example)}")
+            out().print(f"  Signals: {escape(', '.join(sec.signals))}")
+            out().print(f"  [green]Coaching:[/] {escape(sec.coaching)}")
+            out().print(f"  [yellow]Common mistake:[/] {escape(sec.common_mistake)}\n")
+        out().print("[bold]Follow-up probes[/]")
         for p in s.probes:
-            out.print(
+            out().print(
                 f"  • {escape(p.question)} [dim](probes: {escape(p.assesses)} Follows up on {', '.join(p.targets)}.)[/]"
             )
-            out.print(f"    [red]Weak:[/] {escape(p.weak.answer)} [dim]{escape(p.weak.why or '')}[/]")
-            out.print(f"    [green]Strong:[/] {escape(p.strong.answer)} [dim]“{escape(p.key_quote)}”[/]")
-        out.print(f"\n[bold]Weak answer[/]: {escape(s.weak_answer.text)}")
+            out().print(f"    [red]Weak:[/] {escape(p.weak.answer)} [dim]{escape(p.weak.why or '')}[/]")
+            out().print(f"    [green]Strong:[/] {escape(p.strong.answer)} [dim]“{escape(p.key_quote)}”[/]")
+        out().print(f"\n[bold]Weak answer[/]: {escape(s.weak_answer.text)}")
         for phrase in s.weak_answer.flagged_phrases:
-            out.print(f"  [red]✗[/] {escape(phrase)}")
-        out.print(f"[red]Bar raiser thinks:[/] {escape(s.weak_answer.bar_raiser)}\n")
-        out.print("[bold]Quiz[/]")
+            out().print(f"  [red]✗[/] {escape(phrase)}")
+        out().print(f"[red]Bar raiser thinks:[/] {escape(s.weak_answer.bar_raiser)}\n")
+        out().print("[bold]Quiz[/]")
         for q in s.quiz:
-            out.print(f"  {escape(q.question)}")
+            out().print(f"  {escape(q.question)}")
             for i, option in enumerate(q.options):
                 mark = "[green]✓[/]" if i == q.answer else " "
-                out.print(f"   {mark} {chr(ord('a') + i)}) {escape(option)}")
-            out.print(f"    [dim]{escape(q.explanation)}[/]")
-        out.print("\n[bold]Leadership principles[/]")
+                out().print(f"   {mark} {chr(ord('a') + i)}) {escape(option)}")
+            out().print(f"    [dim]{escape(q.explanation)}[/]")
+        out().print("\n[bold]Leadership principles[/]")
         for lp in s.principles:
-            out.print(f"  {escape(lp.name)}: {escape(lp.focus)}")
-            out.print(
+            out().print(f"  {escape(lp.name)}: {escape(lp.focus)}")
+            out().print(
                 f"    [green]Emphasize:[/] {escape(lp.emphasize)}\n    [yellow]Downplay:[/] {escape(lp.downplay)}"
             )
-        out.print("\n[bold]Levels[/]")
+        out().print("\n[bold]Levels[/]")
         for name, lvl in s.levels.items():
             span = f"{lvl.budget_min_s:.0f}-{lvl.budget_s:.0f}" if lvl.budget_min_s else f"up to {lvl.budget_s:.0f}"
-            out.print(f"  {escape(lvl.title)} ({name}), {span} s: {escape(lvl.focus)}")
-            out.print(f"    Bar: {escape(lvl.bar)}\n    Reflection: {escape(lvl.reflection)}")
+            out().print(f"  {escape(lvl.title)} ({name}), {span} s: {escape(lvl.focus)}")
+            out().print(f"    Bar: {escape(lvl.bar)}\n    Reflection: {escape(lvl.reflection)}")
 
 
-@scenarios_app.command("validate")
+@scenarios_app.command("validate", short_help="Check scenario files.")
 def scenarios_validate(
     files: Annotated[
         list[Path], typer.Argument(metavar="FILE...", help="Scenario yaml files to check.", show_default=False)
@@ -458,12 +476,12 @@ def scenarios_validate(
         known = load_catalogue(rules or ()).ids
         for path in files:
             s = load_scenario_file(path, known)
-            out.print(
+            out().print(
                 f"[green]ok[/] {path}: {s.id} ({s.principle}), {len(s.probes)} probes, {len(s.quiz)} quiz questions"
             )
 
 
-@scenarios_app.command("schema")
+@scenarios_app.command("schema", short_help="Print the JSON schema of scenario files.")
 def scenarios_schema(
     output: Annotated[
         Path | None,
@@ -537,7 +555,7 @@ def _run_session(mode: str, setup: VoiceSetup, body: Callable[[Context], T], lis
         transcriber = _loaded.get((setup.engine, setup.model)) or _load_engine(setup.engine, setup.model)
         _loaded[(setup.engine, setup.model)] = transcriber  # a loop loads it once
     # With --format json the report goes to stdout alone; the conversation goes to stderr.
-    console = err if setup.report_format is Format.json else out
+    console = err() if setup.report_format is Format.json else out()
     folder = SessionFolder.create(root, mode, scenario.id, setup.level.value)
     ctx = Context(
         scenario=scenario,
@@ -579,7 +597,7 @@ def _update_history(change: Callable[[], object]) -> None:
     try:
         change()
     except MockInterviewError as e:
-        err.print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
+        err().print(f"[yellow]warning:[/] the history index was not updated ({escape(str(e))})", soft_wrap=True)
 
 
 def _report_session(
@@ -597,9 +615,9 @@ def _report_session(
     else:
         from mock_interview.report.terminal import render as render_terminal
 
-        out.rule("Report")
-        render_terminal(report, out)
-    err.print(f"Session saved in {escape(str(folder))}", soft_wrap=True)
+        out().rule("Report")
+        render_terminal(report, out())
+    err().print(f"Session saved in {escape(str(folder))}", soft_wrap=True)
     return report, folder
 
 
@@ -624,7 +642,7 @@ def _mock_scenarios(setup: VoiceSetup, principles: list[str], loop: bool, questi
         try:
             practised.update(s.scenario for s in history.sync(root).sessions)
         except MockInterviewError as e:
-            err.print(f"[yellow]warning:[/] past sessions not read ({escape(str(e))})", soft_wrap=True)
+            err().print(f"[yellow]warning:[/] past sessions not read ({escape(str(e))})", soft_wrap=True)
     available = load_scenarios(setup.scenarios_dir).values()
     wanted = wanted or pick_principles(available, practised, questions)
     return [pick_for_principle(available, p, practised).id for p in wanted]
@@ -640,11 +658,11 @@ def _loop_summary(done: list[tuple[Report, Path]]) -> None:
         flags = sorted({f.id for f in report.flags if f.category == "content"})
         table.add_row(str(i), escape(report.principle), escape(report.scenario), escape(report.verdict.label),
                       escape(", ".join(flags) or "none"))  # fmt: skip
-    out.rule("Loop")
-    out.print(table)
+    out().rule("Loop")
+    out().print(table)
 
 
-@app.command()
+@app.command(short_help="The full interview, spoken: your answer, probes, a verdict.")
 def mock(
     scenario: Annotated[
         str | None,
@@ -709,7 +727,7 @@ def mock(
         done: list[tuple[Report, Path]] = []
         for i, scenario_id in enumerate(chosen, 1):
             if loop:  # with --format json stdout holds the loop's document alone
-                (err if fmt is Format.json else out).rule(f"Interview {i} of {len(chosen)}")
+                (err() if fmt is Format.json else out()).rule(f"Interview {i} of {len(chosen)}")
             setup.scenario = scenario_id
             done.append(_report_session("loop" if loop else "mock", setup, lambda ctx: run_mock(ctx, probes), not loop))
         if loop and fmt is Format.json:
@@ -719,7 +737,7 @@ def mock(
             _loop_summary(done)
 
 
-@app.command()
+@app.command(short_help="Pacing practice: one STAR section against its target.")
 def drill(
     scenario: ScenarioOption = DEFAULT_SCENARIO,
     level: LevelOption = Level.sde2,
@@ -752,7 +770,7 @@ def drill(
         _report_session("drill", setup, lambda ctx: run_drill(ctx))
 
 
-@app.command()
+@app.command(short_help="The walkthrough, spoken and shown, then its quiz.")
 def study(
     scenario: ScenarioOption = DEFAULT_SCENARIO,
     level: LevelOption = Level.sde2,
@@ -776,7 +794,7 @@ def study(
         _run_session("study", setup, lambda ctx: run_study(ctx, quiz_only), listens=False)
 
 
-@app.command()
+@app.command(short_help="A whole mock session with no microphone and no speakers.")
 def demo(
     probes: Annotated[int, typer.Option(min=0, max=3, metavar="N", help="How many follow-up probes to ask.")] = 2,
     no_voice: NoVoiceOption = False,
@@ -816,7 +834,7 @@ def demo(
             _report_session("demo", setup, body)
 
 
-@app.command()
+@app.command(short_help="List the microphones PortAudio sees (for --device).")
 def devices(fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text) -> None:
     """List the microphones (input devices) PortAudio sees; pick one with --device."""
     with _user_errors():
@@ -836,11 +854,11 @@ def devices(fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFor
                 "*" if d.is_default else "", str(d.index), d.name, d.host_api, str(d.channels),
                 f"{d.default_samplerate:.0f}",
             )  # fmt: skip
-        out.print(table)
-        out.print("* the default device")
+        out().print(table)
+        out().print("* the default device")
 
 
-@app.command()
+@app.command(short_help="List the text-to-speech voices (for --voice).")
 def voices(
     language: Annotated[
         str | None, typer.Option(metavar="LANG", help="Only voices for this language, e.g. en.", show_default=False)
@@ -861,10 +879,10 @@ def voices(
         table = Table("id", "name", "languages")
         for v in found:
             table.add_row(v.id, v.name, ", ".join(v.languages))
-        out.print(table)
+        out().print(table)
 
 
-@models_app.command("convert")
+@models_app.command("convert", short_help="Convert the bundled model for the openai-whisper engine.")
 def models_convert(
     model: Annotated[
         str, typer.Option(metavar="NAME|DIR", help="The bundled 'tiny.en' or a CTranslate2 Whisper model folder.")
@@ -904,8 +922,8 @@ def models_convert(
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
             return
         d = done.dims
-        out.print(f"wrote {escape(str(done.path))} ({done.path.stat().st_size / 1e6:.0f} MB)", soft_wrap=True)
-        out.print(
+        out().print(f"wrote {escape(str(done.path))} ({done.path.stat().st_size / 1e6:.0f} MB)", soft_wrap=True)
+        out().print(
             f"  audio: {d.n_mels} mels, {d.n_audio_layer} layers × {d.n_audio_head} heads, width {d.n_audio_state}; "
             f"text: {d.n_text_layer} layers × {d.n_text_head} heads, width {d.n_text_state}, {d.n_vocab} tokens; "
             f"{len(done.alignment_heads)} alignment heads"
@@ -947,17 +965,17 @@ def _past_sessions(sessions: Path | None) -> Path:
 
 def _warn_skipped(skipped: Iterable[Skipped]) -> None:
     for s in skipped:
-        err.print(f"[yellow]skipped[/] {escape(s.id)}: {escape(s.reason)}", soft_wrap=True)
+        err().print(f"[yellow]skipped[/] {escape(s.id)}: {escape(s.reason)}", soft_wrap=True)
 
 
 def _open_in_browser(page: Path) -> None:
     import webbrowser
 
     if not webbrowser.open(page.resolve().as_uri()):
-        err.print(f"No browser found: open {escape(str(page))} yourself.", soft_wrap=True)
+        err().print(f"No browser found: open {escape(str(page))} yourself.", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="A past session: its report, and an HTML page to review it.")
 def review(
     session: Annotated[
         str | None,
@@ -994,7 +1012,9 @@ def review(
         folder = find_session(root, session)
         page = _with_status("Writing the review page…", lambda: write_review(folder))
         for name in page.missing_audio:
-            err.print(f"[yellow]warning:[/] {escape(name)} is not in the session folder: the page has no audio for it")
+            err().print(
+                f"[yellow]warning:[/] {escape(name)} is not in the session folder: the page has no audio for it"
+            )
         m = page.manifest
         if fmt is ListFormat.json:
             session_info = {k: getattr(m, k) for k in ("id", "mode", "scenario", "level", "started_at", "status")}
@@ -1009,14 +1029,14 @@ def review(
             from mock_interview.report.model import when
             from mock_interview.report.terminal import render as render_terminal
 
-            out.print(f"[bold]Session {escape(m.id)}[/] · {escape(f'{m.mode} · {when(m.started_at)} · {m.status}')}")
-            render_terminal(page.report, out)
-            out.print(f"Review page: {escape(str(page.path))}", soft_wrap=True)
+            out().print(f"[bold]Session {escape(m.id)}[/] · {escape(f'{m.mode} · {when(m.started_at)} · {m.status}')}")
+            render_terminal(page.report, out())
+            out().print(f"Review page: {escape(str(page.path))}", soft_wrap=True)
         if open_page:
             _open_in_browser(page.path)
 
 
-@app.command()
+@app.command(short_help="Sessions over time, and a progress page.")
 def history(
     sessions: PastSessionsOption = None,
     rebuild: Annotated[
@@ -1059,18 +1079,18 @@ def history(
             from mock_interview.report.terminal import history_table, trends_text
 
             if rebuild:
-                err.print(f"Rebuilt the index from {len(found.sessions)} session folders.")
+                err().print(f"Rebuilt the index from {len(found.sessions)} session folders.")
             if found.sessions:
-                out.print(history_table(found.sessions))
-                out.print(trends_text(trends))
+                out().print(history_table(found.sessions))
+                out().print(trends_text(trends))
             else:
-                out.print(f"No sessions in {escape(str(root))} yet.")
-            out.print(f"Progress page: {escape(str(page))}", soft_wrap=True)
+                out().print(f"No sessions in {escape(str(root))} yet.")
+            out().print(f"Progress page: {escape(str(page))}", soft_wrap=True)
         if open_page:
             _open_in_browser(page)
 
 
-@app.command()
+@app.command(short_help="One session as a zip, its recordings included.")
 def export(
     session: SessionArgument,
     output: Annotated[
@@ -1097,10 +1117,10 @@ def export(
             _with_status("Writing the review page…", lambda: write_review(folder))
         dest = output or Path(f"{folder.name}.zip")
         dest = export_session(folder, dest / f"{folder.name}.zip" if dest.is_dir() else dest)
-        err.print(f"wrote {escape(str(dest))} ({dest.stat().st_size / 1e6:.1f} MB)", soft_wrap=True)
+        err().print(f"wrote {escape(str(dest))} ({dest.stat().st_size / 1e6:.1f} MB)", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Delete a session and every recording in it.")
 def delete(
     session: SessionArgument,
     sessions: PastSessionsOption = None,
@@ -1117,8 +1137,8 @@ def delete(
             if not sys.stdin.isatty():
                 raise InputError(f"delete {folder.name}: add --yes to delete without being asked")
             if not typer.confirm(f"Delete {folder.name} and its recordings?", default=False, err=True):
-                err.print("Nothing deleted.")
+                err().print("Nothing deleted.")
                 return
         delete_session(folder)
         _update_history(lambda: history.forget(root, folder.name))
-        err.print(f"deleted {escape(folder.name)}", soft_wrap=True)
+        err().print(f"deleted {escape(folder.name)}", soft_wrap=True)

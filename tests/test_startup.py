@@ -13,9 +13,10 @@ import sys
 
 from conftest import ROOT, run_cli
 
-# Whisper engines, the audio stack, the speech engine, and what loading scenarios and rules needs.
+# Whisper engines, the audio stack, the speech engine, what loading scenarios and rules needs, and rich (the
+# help pages are plain).
 HEAVY = ("numpy", "faster_whisper", "ctranslate2", "torch", "whisper", "onnxruntime", "tokenizers", "pydantic",
-         "yaml", "sounddevice", "soundfile", "pyttsx3")  # fmt: skip
+         "yaml", "sounddevice", "soundfile", "pyttsx3", "rich")  # fmt: skip
 
 # Runs `--help` on the program, every group and every command, in one interpreter, then prints (last, after the
 # help pages) the command lines it ran and which heavy modules are loaded: modules stay loaded, so none loaded
