@@ -179,12 +179,12 @@ class Screen:
         self.note(hint)
         live = None
         with self._keys_unbuffered():
-            on_audio = listener.feed if listener is not None else None
+            on_audio, on_end = (listener.feed, listener.end) if listener is not None else (None, None)
             if self.console.is_terminal:
                 with Live(Text(""), console=self.console, refresh_per_second=10, transient=False) as live:
-                    result = record(path, rules, self.device, on_block, on_audio)
+                    result = record(path, rules, self.device, on_block, on_audio, on_end)
             else:
-                result = record(path, rules, self.device, on_block, on_audio)
+                result = record(path, rules, self.device, on_block, on_audio, on_end)
         how = {"enter": "Enter", "silence": "silence", "max-length": "the time limit", "no-speech": "no speech"}
         self.note(f"Recorded {clock(result.duration_s)} (ended by {how[result.stopped_by]}).")
         return result
@@ -207,6 +207,8 @@ class Listener(Protocol):
     heard: HeardSoFar | None
 
     def feed(self, block: bytes) -> None: ...
+
+    def end(self) -> None: ...
 
 
 TAIL_WORDS = 14

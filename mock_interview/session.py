@@ -149,6 +149,9 @@ class LiveListener:
     def feed(self, block: bytes) -> None:
         self.transcriber.feed(block)
 
+    def end(self) -> None:
+        self.transcriber.end()
+
     def finish(self, source: str) -> Transcript:
         return self.transcriber.finish(source)
 

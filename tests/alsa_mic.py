@@ -18,8 +18,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from mock_interview.speech.capture import BLOCK_S
+
 SAMPLE_RATE = 16000
-CHUNK_BYTES = 3200  # 0.1 s of 16 kHz int16
+# ALSA's file plugin reads the FIFO a period (the program's block) at a time and does not wait out a short read:
+# it hands over whatever else is in its buffer, and at once. So the feeder writes whole blocks, in real time when
+# paced; the program then wakes once a block, as it does on a sound card.
+CHUNK_BYTES = int(BLOCK_S * SAMPLE_RATE) * 2
 F_SETPIPE_SZ = 1031
 ASOUNDRC = """\
 pcm.nullsink {{ type null }}
@@ -93,16 +98,17 @@ class FifoMicrophone:
                 if fd is None:
                     return
                 self.written = 0
+                started, sent = time.monotonic(), 0
                 try:
                     for i in range(0, len(clip), CHUNK_BYTES):
-                        os.write(fd, clip[i : i + CHUNK_BYTES])
+                        sent += os.write(fd, clip[i : i + CHUNK_BYTES].ljust(CHUNK_BYTES, b"\0"))
                         self.written = min(len(clip), i + CHUNK_BYTES)
                         if pace:
-                            time.sleep(CHUNK_BYTES / 2 / SAMPLE_RATE)
+                            _wait_until_due(started, sent)
                     while not self._stop.is_set():
-                        os.write(fd, silence)  # until the program stops listening
+                        sent += os.write(fd, silence)  # until the program stops listening
                         if pace:
-                            time.sleep(CHUNK_BYTES / 2 / SAMPLE_RATE)
+                            _wait_until_due(started, sent)
                 except BrokenPipeError:
                     pass
                 finally:
@@ -112,6 +118,11 @@ class FifoMicrophone:
                     break
                 if self._stop.is_set():
                     return
+
+
+def _wait_until_due(started: float, sent: int) -> None:
+    """Sleep until SENT bytes are due in real time since STARTED: by the clock, because sleeps alone fall behind."""
+    time.sleep(max(0.0, started + sent / 2 / SAMPLE_RATE - time.monotonic()))
 
 
 def recorded_bytes(sessions: Path) -> int:

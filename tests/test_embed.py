@@ -8,13 +8,13 @@ import struct
 import numpy as np
 import pytest
 
-from mock_interview.analysis.embed import embedding, load_encoder, read_safetensors, similarity
+from mock_interview.analysis.embed import embeddings, load_encoder, read_safetensors, similarity
 
 
 def test_matches_the_published_similarity_of_the_reference_model():
     # sentence-transformers' documentation gives 0.7553 for this pair with all-MiniLM-L6-v2: a wrong
     # layer norm, attention or pooling moves it far off.
-    a, b = embedding("A man is eating food."), embedding("A man is eating a piece of bread.")
+    a, b = embeddings(["A man is eating food.", "A man is eating a piece of bread."])
     assert float(a @ b) == pytest.approx(0.7553, abs=0.01)
     assert float(np.linalg.norm(a)) == pytest.approx(1.0, abs=1e-5)
 

@@ -68,10 +68,11 @@ def test_blocks_of_any_size_are_cut_alike():
 
 
 def test_a_long_run_without_a_pause_is_cut_at_its_quietest():
-    # Twenty seconds of sound with one short dip, too short to count as a pause, at 13.5 s.
-    audio = np.concatenate([_tone(13.5), _tone(0.1, level=0.02), _tone(6.4)])
+    # Twenty seconds of sound with one short dip, too short to count as a pause, a second before the limit.
+    dip_s = MAX_UTTERANCE_S - 1.0
+    audio = np.concatenate([_tone(dip_s), _tone(0.1, level=0.02), _tone(19.9 - dip_s)])
     pieces = _cut(_pcm(audio))
-    assert pieces[0].end / SAMPLE_RATE == pytest.approx(13.55, abs=0.05)
+    assert pieces[0].end / SAMPLE_RATE == pytest.approx(dip_s + 0.05, abs=0.05)
     assert all((p.end - p.start) / SAMPLE_RATE <= MAX_UTTERANCE_S for p in pieces)
 
 
@@ -82,7 +83,7 @@ def test_silence_is_not_speech():
 
 class OnsetEngine:
     """A stand-in engine for the bookkeeping: one word wherever the sound it is given first rises, numbered by
-    call. With RELEASE, calls from the worker thread wait for it (a worker that falls behind)."""
+    call. With RELEASE, calls from the utterance worker wait for it (a worker that falls behind)."""
 
     name, model = "onset", "none"
 
@@ -90,9 +91,11 @@ class OnsetEngine:
         self.calls: list[float] = []
         self.fail_on = fail_on
         self.release = release
+        self.waiting = threading.Event()
 
-    def transcribe(self, audio, progress=None) -> Transcript:
-        if self.release is not None and threading.current_thread() is not threading.main_thread():
+    def transcribe(self, audio, progress=None, beam_size=None) -> Transcript:
+        if self.release is not None and threading.current_thread().name == "transcribe-utterances":
+            self.waiting.set()
             self.release.wait()
         self.calls.append(len(audio) / SAMPLE_RATE)
         if len(self.calls) == self.fail_on:
@@ -127,16 +130,21 @@ def test_words_heard_piece_by_piece_are_placed_in_the_whole_recording():
     assert engine.calls[-1] == pytest.approx((len(pcm) - transcriber.cut[-1].end) / SAMPLE_RATE)
 
 
-def test_a_worker_behind_leaves_the_rest_to_be_heard_in_one_piece():
+def test_a_worker_behind_finishes_what_it_has_in_hand_and_the_rest_is_heard_in_one_piece():
     release = threading.Event()
     engine = OnsetEngine(release=release)
     transcriber = StreamingTranscriber(engine)
     pcm = _three_utterances()
     _feed(transcriber, pcm, keep_up=False)
-    transcript = transcriber.finish("test")
+    # The answer ends while the worker is still on the first utterance; the other two were never started.
+    assert engine.waiting.wait(timeout=10)
+    transcriber.end()
     release.set()
-    assert engine.calls == [len(pcm) / SAMPLE_RATE]
-    assert [(w.word, w.start) for w in transcript.words] == [("w1", pytest.approx(0.3, abs=0.01))]
+    transcript = transcriber.finish("test")
+    first = transcriber.cut[0]
+    in_hand, rest = (first.end - first.start) / SAMPLE_RATE, (len(pcm) - first.end) / SAMPLE_RATE
+    assert sorted(engine.calls) == pytest.approx(sorted([in_hand, rest]))
+    assert [w.start for w in transcript.words] == pytest.approx([0.3, 2.8], abs=0.01)
 
 
 def test_an_engine_failure_reaches_the_caller():

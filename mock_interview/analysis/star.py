@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mock_interview.analysis.embed import embedding
+from mock_interview.analysis.embed import embeddings
 from mock_interview.analysis.transcript import (
     Sentence,
     Word,
@@ -280,7 +280,7 @@ def _target_spans(scenario: Scenario, level: str) -> list[tuple[float, float]]:
 
 
 def unit_embeddings(sentences: list[Sentence]) -> np.ndarray:
-    return np.vstack([embedding(join_words(s.words)) for s in sentences])
+    return embeddings([join_words(s.words) for s in sentences])
 
 
 def meaning_scores(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:

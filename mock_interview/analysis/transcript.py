@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from mock_interview.datafiles import read_text
@@ -87,6 +88,7 @@ class Sentence:
         return self.words[-1].end
 
 
+@lru_cache(maxsize=65536)  # every rule reads every sentence: the same few hundred words, normalized again and again
 def normalize(token: str) -> str:
     """Lower case, apostrophes unified, surrounding punctuation dropped: 'Didn’t,' -> "didn't"."""
     token = token.strip().lower().replace("’", "'").replace("‘", "'")

@@ -23,7 +23,8 @@ import numpy as np
 from mock_interview.errors import AudioError, SetupError
 from mock_interview.speech.audio import SAMPLE_RATE
 
-BLOCK_S = 0.1
+# The recording loop wakes once a block: Enter is seen at most this late. Whole 20 ms frames (VoiceActivity).
+BLOCK_S = 0.04
 PARTIAL_SUFFIX = ".partial.wav"
 HEADER_BYTES = 44
 SAMPLE_BYTES = 2
@@ -251,9 +252,11 @@ def record(
     device: int | str | None = None,
     on_block: Callable[[Meter], bool] | None = None,
     on_audio: Callable[[bytes], None] | None = None,
+    on_end: Callable[[], None] | None = None,
 ) -> Recording:
     """Record from DEVICE into PATH (a WAV) until ON_BLOCK returns True (Enter), silence or the maximum length.
-    ON_AUDIO gets each block once it is on disk (the streaming transcriber).
+    ON_AUDIO gets each block once it is on disk (the streaming transcriber), and ON_END is called when the last
+    one has come, before the device and the file are closed (which takes a tenth of a second).
 
     The file exists as PATH.partial.wav while recording and is renamed when the answer ends,
     also when recording is interrupted by Ctrl-C or an error.
@@ -309,6 +312,8 @@ def record(
                 if not vad.heard_speech and elapsed >= rules.wait_s:
                     stopped_by = "no-speech"
                     break
+            if on_end is not None:
+                on_end()
     finally:
         wav.finish()
     return Recording(path, wav.data_bytes / SAMPLE_BYTES / SAMPLE_RATE, vad.speech_s, stopped_by)

@@ -38,11 +38,14 @@ HOP = int(HOP_S * SAMPLE_RATE)
 PAUSE_S = 0.5
 SHORT_PAUSE_S = 0.2
 MIN_UTTERANCE_S = 1.0
-SOFT_MAX_S = 8.0
-MAX_UTTERANCE_S = 15.0
+SOFT_MAX_S = 4.0
+MAX_UTTERANCE_S = 10.0
 QUIET_SEARCH_S = 2.0
 # Whisper hears up to 30 s at a time.
 WHISPER_WINDOW_S = 28.0
+# What is left when the answer ends is heard greedily: the candidate waits on it, and on a few seconds of speech
+# a beam of 5 costs 0.1 s more and rarely changes a word.
+REST_BEAM_SIZE = 1
 # Audio past a frame that YIN reads: its window and the longest period it looks for.
 PITCH_LOOKAHEAD = int(PITCH_WINDOW_S * SAMPLE_RATE) + int(SAMPLE_RATE / F0_MIN)
 
@@ -147,6 +150,8 @@ class StreamingTranscriber:
         self.failure: BaseException | None = None
         self.view_failure: Exception | None = None
         self._group: list[Utterance] = []  # utterances since the last window
+        self._in_hand: tuple[int, Utterance] | None = None  # the worker's job under way
+        self._rest: _Rest | None = None  # set when the recording ends
         self._lock = threading.Lock()
         self._stopped = False
         self._jobs: queue.PriorityQueue[tuple[int, int, Utterance | None, np.ndarray | None]] = queue.PriorityQueue()
@@ -188,9 +193,14 @@ class StreamingTranscriber:
             if priority == STOP:
                 return
             try:
-                if not self._stopped and self.failure is None:
+                with self._lock:  # what is in hand when the recording ends is finished, and used
+                    start = not self._stopped and self.failure is None
+                    self._in_hand = (priority, utterance) if start else None
+                if start:
                     self._do(priority, utterance, audio)
             finally:
+                with self._lock:
+                    self._in_hand = None
                 self._jobs.task_done()  # a test waits on it (join) for a worker that keeps up
 
     def _do(self, priority: int, utterance: Utterance, audio: np.ndarray) -> None:
@@ -204,25 +214,24 @@ class StreamingTranscriber:
             self.failure = err
             return
         with self._lock:
-            if self._stopped:  # finish() has taken what was heard: this came too late
-                return
             if pitch is None:
                 self.windows.append(heard)
             else:
                 self.pitch.append(pitch)
                 self.utterances.append(heard)
             words = self.words()
-        if self.on_heard is not None:
+            view = not self._stopped  # nobody looks once the recording has ended, and finish needs the CPU
+        if self.on_heard is not None and view:
             try:
                 self.on_heard(words)
             except Exception as err:  # noqa: BLE001 - the live view is a help; the transcript must not wait on it
                 self.on_heard, self.view_failure = None, err
 
-    def _hear(self, utterance: Utterance, audio: np.ndarray) -> Heard:
+    def _hear(self, utterance: Utterance, audio: np.ndarray, beam_size: int | None = None) -> Heard:
         length = utterance.end - utterance.start
         if not utterance.speech or length < FRAME:
             return Heard(utterance.start, utterance.end, ())
-        heard = self.engine.transcribe(audio[:length])
+        heard = self.engine.transcribe(audio[:length], beam_size=beam_size)
         within = tuple(replace(w, end=min(w.end, heard.duration_s)) for w in heard.words)
         placed = replace(heard, words=within).shifted(utterance.start / SAMPLE_RATE)
         return Heard(utterance.start, utterance.end, placed)
@@ -246,22 +255,58 @@ class StreamingTranscriber:
             self._stopped = True
         self._put(STOP, None, None)
 
-    def finish(self, source: str) -> Transcript:
-        """The whole answer's transcript. Raises AudioError when it holds no speech.
+    def end(self) -> None:
+        """The recording has ended: start hearing what the worker has not, on a thread of its own, so that it
+        runs while the recording is closed (finish takes it).
 
-        What the worker has heard is kept; the rest, normally just the last utterance, is heard now in one
-        piece. A worker that fell behind (audio that came faster than speech, or a busy machine) leaves more
-        for this last piece, up to the whole recording, which is no slower than hearing it utterance by
-        utterance and is heard better."""
+        What the worker has in hand it finishes, and that is kept; the rest is normally the last utterance. A
+        worker that fell behind (audio that came faster than speech, or a busy machine) leaves more, up to the
+        whole recording, which is no slower than hearing it utterance by utterance and is heard better."""
+        if self._rest is not None:
+            return
         audio = self._joined()
         self.close()
-        if self.failure is not None:
-            raise self.failure
-        # The worker takes utterances in order, so what it heard is one stretch from the start.
-        heard_to = self.utterances[-1].end if self.utterances else 0
+        with self._lock:
+            # The worker takes utterances in order, so what it has heard is one stretch from the start.
+            ends = [u.end for u in self.utterances]
+            if self._in_hand is not None and self._in_hand[0] == LIVE:
+                ends.append(self._in_hand[1].end)
+            heard_to = max(ends, default=0)
         speech = self.cutter.rest().speech or any(u.speech for u in self.cut if u.end > heard_to)
-        rest = Utterance(heard_to, len(audio), speech)
-        last = self._hear(rest, audio[heard_to:])
-        heard = Transcript(self.words() + last.words, round(len(audio) / SAMPLE_RATE, 3))
-        pitch = join_tracks([*self.pitch, track_frames(audio, heard_to // HOP, (len(audio) - heard_to) // HOP)])
-        return checked_against_sound(heard, audio, source, pitch)
+        self._rest = _Rest(Utterance(heard_to, len(audio), speech), audio)
+        self._rest.thread = threading.Thread(target=self._hear_rest, name="transcribe-rest", daemon=True)
+        self._rest.thread.start()
+
+    def _hear_rest(self) -> None:
+        rest = self._rest
+        try:
+            rest.heard = self._hear(rest.utterance, rest.audio[rest.utterance.start :], REST_BEAM_SIZE)
+        except BaseException as err:  # noqa: BLE001 - raised by finish() on the caller's thread
+            rest.failure = err
+
+    def finish(self, source: str) -> Transcript:
+        """The whole answer's transcript, checked against the sound like a file's. Raises AudioError when it
+        holds no speech."""
+        self.end()
+        rest = self._rest
+        start = rest.utterance.start
+        # The pitch of the rest is tracked while Whisper hears it.
+        rest_pitch = track_frames(rest.audio, start // HOP, (len(rest.audio) - start) // HOP)
+        self._worker.join()
+        rest.thread.join()
+        for failure in (self.failure, rest.failure):
+            if failure is not None:
+                raise failure
+        heard = Transcript(self.words() + rest.heard.words, round(len(rest.audio) / SAMPLE_RATE, 3))
+        return checked_against_sound(heard, rest.audio, source, join_tracks([*self.pitch, rest_pitch]))
+
+
+@dataclass
+class _Rest:
+    """What is left to hear when the recording ends, and what came of hearing it."""
+
+    utterance: Utterance
+    audio: np.ndarray  # the whole recording
+    thread: threading.Thread | None = None
+    heard: Heard | None = None
+    failure: BaseException | None = None

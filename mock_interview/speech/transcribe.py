@@ -47,7 +47,11 @@ class Engine(Protocol):
     name: str
     model: str
 
-    def transcribe(self, audio: np.ndarray, progress: ProgressCallback | None = None) -> Transcript: ...
+    def transcribe(
+        self, audio: np.ndarray, progress: ProgressCallback | None = None, beam_size: int | None = None
+    ) -> Transcript:
+        """What AUDIO says; BEAM_SIZE, when given, instead of the options' (1: greedy)."""
+        ...
 
 
 def resolve_model(model: str) -> str:
@@ -97,12 +101,14 @@ class FasterWhisperEngine:
                 ) from None
             raise SetupError(f"cannot load Whisper model '{model}': {err}") from None
 
-    def transcribe(self, audio: np.ndarray, progress: ProgressCallback | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, progress: ProgressCallback | None = None, beam_size: int | None = None
+    ) -> Transcript:
         total = len(audio) / SAMPLE_RATE
         segments, _info = self._whisper.transcribe(
             audio,
             language=self.options.language,
-            beam_size=self.options.beam_size,
+            beam_size=beam_size or self.options.beam_size,
             word_timestamps=True,
             vad_filter=self.options.vad_filter,
             # Conditioning on earlier text makes tiny.en loop on long answers; each window stands alone.
@@ -186,7 +192,9 @@ class OpenAIWhisperEngine:
             raise SetupError(f"{checkpoint}: not an openai-whisper checkpoint ({type(err).__name__})") from None
         self._whisper.eval()
 
-    def transcribe(self, audio: np.ndarray, progress: ProgressCallback | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, progress: ProgressCallback | None = None, beam_size: int | None = None
+    ) -> Transcript:
         total = len(audio) / SAMPLE_RATE
         # Whisper samples on windows it cannot decode greedily; torch's generator, seeded per answer, makes an
         # answer's transcript the same whatever was transcribed before it.
@@ -197,7 +205,7 @@ class OpenAIWhisperEngine:
                 audio.astype(np.float32, copy=False),
                 verbose=None,
                 language=self.options.language,
-                beam_size=self.options.beam_size,
+                beam_size=beam_size or self.options.beam_size,
                 word_timestamps=True,
                 # As in FasterWhisperEngine: conditioning on earlier text makes tiny.en loop on long answers.
                 condition_on_previous_text=False,
