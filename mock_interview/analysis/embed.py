@@ -43,7 +43,7 @@ class Encoder:
         # The sentences' tokens go through the dense layers as one matrix, a third of the time of one product
         # per sentence; only attention looks across tokens, and it runs sentence by sentence, so no padding
         # or attention mask is needed.
-        ids = [e.ids[:MAX_TOKENS] for e in self.tokenizer.encode_batch(sentences)]
+        ids = [self.tokenizer.encode(s).ids[:MAX_TOKENS] for s in sentences]  # encode_batch would start threads
         bounds = np.cumsum([0, *map(len, ids)])
         w = self.weights
         x = (w["embeddings.word_embeddings.weight"][np.concatenate(ids)]
