@@ -150,7 +150,7 @@ class StreamingTranscriber:
         self.failure: BaseException | None = None
         self.view_failure: Exception | None = None
         self._group: list[Utterance] = []  # utterances since the last window
-        self._in_hand: tuple[int, Utterance] | None = None  # the worker's job under way
+        self._live_in_hand: Utterance | None = None  # the utterance the worker is hearing
         self._rest: _Rest | None = None  # set when the recording ends
         self._lock = threading.Lock()
         self._stopped = False
@@ -195,12 +195,12 @@ class StreamingTranscriber:
             try:
                 with self._lock:  # what is in hand when the recording ends is finished, and used
                     start = not self._stopped and self.failure is None
-                    self._in_hand = (priority, utterance) if start else None
+                    self._live_in_hand = utterance if start and priority == LIVE else None
                 if start:
                     self._do(priority, utterance, audio)
             finally:
                 with self._lock:
-                    self._in_hand = None
+                    self._live_in_hand = None
                 self._jobs.task_done()  # a test waits on it (join) for a worker that keeps up
 
     def _do(self, priority: int, utterance: Utterance, audio: np.ndarray) -> None:
@@ -268,10 +268,8 @@ class StreamingTranscriber:
         self.close()
         with self._lock:
             # The worker takes utterances in order, so what it has heard is one stretch from the start.
-            ends = [u.end for u in self.utterances]
-            if self._in_hand is not None and self._in_hand[0] == LIVE:
-                ends.append(self._in_hand[1].end)
-            heard_to = max(ends, default=0)
+            in_hand = [self._live_in_hand] if self._live_in_hand is not None else []
+            heard_to = max((u.end for u in [*self.utterances, *in_hand]), default=0)
         speech = self.cutter.rest().speech or any(u.speech for u in self.cut if u.end > heard_to)
         self._rest = _Rest(Utterance(heard_to, len(audio), speech), audio)
         self._rest.thread = threading.Thread(target=self._hear_rest, name="transcribe-rest", daemon=True)
