@@ -212,8 +212,9 @@ def run_mock(ctx: Context, probes: int) -> Report:
         answers[probe.id] = ProbeAnswer(probe_transcript, judgement, turn.answer_audio)
         turn.result = {"judgement": judgement.label, "reasons": list(judgement.reasons)}
         ctx.folder.save()
-    report = with_probe_answers(report, answers, s)
-    ctx.save_report(report)
+    if answers:  # with none the verdict is the same, and the report saved above stands
+        report = with_probe_answers(report, answers, s)
+        ctx.save_report(report)
     return report
 
 

@@ -93,7 +93,7 @@ class OnsetEngine:
         self.release = release
         self.waiting = threading.Event()
 
-    def transcribe(self, audio, progress=None, beam_size=None) -> Transcript:
+    def transcribe(self, audio, progress=None, beam_size=None, utterance=False) -> Transcript:
         if self.release is not None and threading.current_thread().name == "transcribe-utterances":
             self.waiting.set()
             self.release.wait()

@@ -63,6 +63,31 @@ def test_real_speech_segments_are_timed_near_truth(engine):
         assert abs(nearest.start - start) < 0.5, (seg["text"][:30], nearest)
 
 
+def test_short_clips_are_heard_from_a_short_encoder_window(engine, monkeypatch):
+    """Each LibriVox sentence alone (3-7 s, as the streaming worker hears an utterance): the encoder reads the
+    clip and a little silence, not 30 s, and the words and their times, checked against the sound as the
+    worker's are, hold up."""
+    from mock_interview.speech.transcribe import ENCODER_MIN_S, SHORT_CLIP_S, checked_against_sound
+
+    frames_read = []
+    encode = engine._whisper.encode
+    monkeypatch.setattr(
+        engine._whisper, "encode", lambda features: frames_read.append(features.shape[-1]) or encode(features)
+    )
+    audio, truth = load_audio(FIXTURES / "real-librivox.flac"), sidecar("real-librivox")
+    said, heard = [], []
+    for seg in truth["segments"]:
+        clip = audio[int(seg["start_s"] * SAMPLE_RATE) : int(seg["end_s"] * SAMPLE_RATE)]
+        assert len(clip) / SAMPLE_RATE <= SHORT_CLIP_S
+        words = checked_against_sound(engine.transcribe(clip, utterance=True), clip, seg["id"]).words
+        said.append(seg["text"])
+        heard.append(join_words(words))
+        assert abs(words[0].start - (seg["speech_start_s"] - seg["start_s"])) < 0.3, (seg["text"][:30], words[0])
+        assert abs(words[-1].end - (seg["speech_end_s"] - seg["start_s"])) < 0.5, (seg["text"][-30:], words[-1])
+    assert wer(" ".join(said), " ".join(heard)) <= 0.2, heard
+    assert frames_read and max(frames_read) < 3000 and min(frames_read) >= ENCODER_MIN_S * 100
+
+
 def test_numbers_come_out_whole(engine):
     words = transcribe_audio(load_audio(FIXTURES / "strong-joe.flac"), engine, "joe").words
     assert any(re.fullmatch(r"0\.3%", w.word.strip(".,")) for w in words), [w.word for w in words][:40]

@@ -16,6 +16,7 @@ benchmarks/analysis_quality.py reports recall and precision on both parts.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -108,7 +109,7 @@ def _usual_lengths(words: tuple[Word, ...]) -> list[float | None]:
     for i in range(len(words)):
         around = [r for j, r in enumerate(ratios[max(0, i - NEIGHBOURS) : i + NEIGHBOURS + 1]) if r is not None
                   and j != min(i, NEIGHBOURS)]  # fmt: skip
-        pace = min(MAX_PACE, max(1.0, float(np.median(around)))) if around else 1.0
+        pace = min(MAX_PACE, max(1.0, statistics.median(around))) if around else 1.0  # np.median: 40x slower here
         usual.append(None if expected[i] is None else expected[i] * pace)
     return usual
 

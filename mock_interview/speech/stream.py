@@ -231,7 +231,7 @@ class StreamingTranscriber:
         length = utterance.end - utterance.start
         if not utterance.speech or length < FRAME:
             return Heard(utterance.start, utterance.end, ())
-        heard = self.engine.transcribe(audio[:length], beam_size=beam_size)
+        heard = self.engine.transcribe(audio[:length], beam_size=beam_size, utterance=True)
         within = tuple(replace(w, end=min(w.end, heard.duration_s)) for w in heard.words)
         placed = replace(heard, words=within).shifted(utterance.start / SAMPLE_RATE)
         return Heard(utterance.start, utterance.end, placed)

@@ -31,6 +31,14 @@ DEFAULT_ENGINE = "faster-whisper"
 DEFAULT_MODEL = "tiny.en"
 ENGINES = ("faster-whisper", "openai-whisper")
 SAMPLING_SEED = 0
+# Whisper's encoder reads 30 s of sound whatever the clip; CTranslate2's also runs on fewer frames, in less
+# time (15 s: 0.11 s against 0.35-0.45 s here). An utterance of at most SHORT_CLIP_S heard while the candidate
+# speaks or waits is encoded as itself and ENCODER_PAD_S of silence, ENCODER_MIN_S at least. Cut into
+# utterances, 8 corpus answers and 3 real monologues were heard with a word error rate of 0.222 this way and
+# 0.227 from the full window, in half the time; with 10 s at least tiny.en repeated itself on real speech.
+SHORT_CLIP_S = 10.0
+ENCODER_PAD_S = 2.0
+ENCODER_MIN_S = 15.0
 
 # Called with (seconds of audio transcribed so far, total seconds).
 ProgressCallback = Callable[[float, float], None]
@@ -48,9 +56,14 @@ class Engine(Protocol):
     model: str
 
     def transcribe(
-        self, audio: np.ndarray, progress: ProgressCallback | None = None, beam_size: int | None = None
+        self,
+        audio: np.ndarray,
+        progress: ProgressCallback | None = None,
+        beam_size: int | None = None,
+        utterance: bool = False,
     ) -> Transcript:
-        """What AUDIO says; BEAM_SIZE, when given, instead of the options' (1: greedy)."""
+        """What AUDIO says; BEAM_SIZE, when given, instead of the options' (1: greedy). UTTERANCE: AUDIO is one
+        utterance, heard while the candidate speaks or waits, which an engine may hear faster."""
         ...
 
 
@@ -100,20 +113,56 @@ class FasterWhisperEngine:
                     f"use the bundled '{DEFAULT_MODEL}' or pass --model with a CTranslate2 model folder"
                 ) from None
             raise SetupError(f"cannot load Whisper model '{model}': {err}") from None
+        # Every decoding option as this faster-whisper fills it in: transcribe() works them out before it decodes
+        # anything, and the generator it returns is never run.
+        _segments, info = self._whisper.transcribe(
+            np.zeros(SAMPLE_RATE, np.float32), **self._decoding(options.beam_size)
+        )
+        self._short_clip_options = info.transcription_options
+
+    def _decoding(self, beam_size: int) -> dict:
+        # Conditioning on earlier text makes tiny.en loop on long answers; each window stands alone.
+        return {
+            "language": self.options.language,
+            "beam_size": beam_size,
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+        }
+
+    def _short_clip(self, audio: np.ndarray, beam_size: int):
+        """faster-whisper's segments for an utterance of at most SHORT_CLIP_S, from an encoder that reads it and a
+        little silence (see ENCODER_MIN_S) instead of 30 s. No voice activity filter: the clip is speech."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        features = self._whisper.feature_extractor(audio)
+        content = features.shape[-1] - 1  # as generate_segments counts it: the last frame is the extractor's padding
+        frames_per_s = 1 / self._whisper.feature_extractor.time_per_frame
+        frames = round(max(ENCODER_MIN_S * frames_per_s, content + ENCODER_PAD_S * frames_per_s))
+        encoded = self._whisper.encode(pad_or_trim(features[:, :content], frames))
+        options = replace(self._short_clip_options, beam_size=beam_size)
+        # A tokenizer of its own, as transcribe() makes: the worker and the end of an answer may decode at once.
+        multilingual = self._whisper.model.is_multilingual
+        tokenizer = Tokenizer(
+            self._whisper.hf_tokenizer, multilingual, task="transcribe", language=self.options.language
+        )
+        return self._whisper.generate_segments(features, tokenizer, options, False, encoded)
 
     def transcribe(
-        self, audio: np.ndarray, progress: ProgressCallback | None = None, beam_size: int | None = None
+        self,
+        audio: np.ndarray,
+        progress: ProgressCallback | None = None,
+        beam_size: int | None = None,
+        utterance: bool = False,
     ) -> Transcript:
         total = len(audio) / SAMPLE_RATE
-        segments, _info = self._whisper.transcribe(
-            audio,
-            language=self.options.language,
-            beam_size=beam_size or self.options.beam_size,
-            word_timestamps=True,
-            vad_filter=self.options.vad_filter,
-            # Conditioning on earlier text makes tiny.en loop on long answers; each window stands alone.
-            condition_on_previous_text=False,
-        )
+        beam_size = beam_size or self.options.beam_size
+        if utterance and total <= SHORT_CLIP_S:
+            segments = self._short_clip(audio, beam_size)
+        else:
+            segments, _info = self._whisper.transcribe(
+                audio, vad_filter=self.options.vad_filter, **self._decoding(beam_size)
+            )
         words: list[Word] = []
         for segment in segments:
             for w in segment.words or ():
@@ -193,7 +242,11 @@ class OpenAIWhisperEngine:
         self._whisper.eval()
 
     def transcribe(
-        self, audio: np.ndarray, progress: ProgressCallback | None = None, beam_size: int | None = None
+        self,
+        audio: np.ndarray,
+        progress: ProgressCallback | None = None,
+        beam_size: int | None = None,
+        utterance: bool = False,  # openai-whisper's encoder takes 30 s windows only
     ) -> Transcript:
         total = len(audio) / SAMPLE_RATE
         # Whisper samples on windows it cannot decode greedily; torch's generator, seeded per answer, makes an
