@@ -56,8 +56,11 @@ class Rule(BaseModel):
     # Absence rules only: an empty scope counts as an absence too (a senior answer with no Reflection names no
     # systemic cause).
     fires_when_empty: bool = False
-    # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause.
+    # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause; with
+    # unless_anywhere, one `unless` match anywhere in the scope cancels them all (one concrete habit makes a
+    # Reflection specific, whatever platitude sits beside it).
     unless_within: Literal["sentence", "clause"] = "sentence"
+    unless_anywhere: bool = False
     # Said another way: a unit (sentence or clause, as unless_within) also matches when its sentence embedding is
     # at least min_similarity like one `like` example and nearer to it, by min_margin, than to every `unlike` one.
     like: list[str] = Field(default_factory=list)
@@ -295,6 +298,8 @@ def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence]) 
     """Token and similarity matches in unit order, units cancelled by `unless` skipped; REST: the sentences
     outside the scope, for `unlike_rest`."""
     units = [u for u in _units(rule, sentences) if not (rule.unless_res and find_matches(rule.unless_res, u))]
+    if rule.unless_anywhere and len(units) < len(_units(rule, sentences)):
+        return []
     matches = [m for u in units for m in find_matches(rule.token_res, u)]
     if rule.soft_res and not any(find_matches(rule.outweighed_res, s) for s in sentences):
         matches += [m for u in units for m in find_matches(rule.soft_res, u)]
