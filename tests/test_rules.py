@@ -262,6 +262,13 @@ def test_a_lesson_tied_to_its_story_is_not_generic(scenario, catalogue):
     assert "generic-reflection" not in flags_for(answer(reflection=reflection), scenario, catalogue)[0]
 
 
+def test_one_concrete_habit_makes_a_reflection_specific(scenario, catalogue):
+    platitude = "It taught me the value of teamwork."
+    assert "generic-reflection" in flags_for(answer(reflection=platitude), scenario, catalogue)[0]
+    habit = platitude + " Now I add an owner and an alarm to every queue I create."
+    assert "generic-reflection" not in flags_for(answer(reflection=habit), scenario, catalogue)[0]
+
+
 def test_a_feeling_in_place_of_an_outcome_is_a_vague_result(scenario, catalogue):
     result = "After the fix, the client told us it was the best launch they'd had."
     assert "vague-result" in flags_for(answer(result=RESULT + " " + result), scenario, catalogue)[0]
@@ -312,6 +319,9 @@ def test_principle_specific_rules_fire_only_for_their_principle(scenario, catalo
         assert flag not in flags_for(strong, _for(scenario, principle), catalogue)[0], principle
         other = "Think Big"
         assert flag not in flags_for(weak, _for(scenario, other), catalogue)[0], principle
+    # A customer is named with what went wrong for them; "some users were not happy" names nobody and no cost.
+    unhappy = answer(situation="Some users were not happy with the payment service, and support heard about it.")
+    assert "no-customer" in flags_for(unhappy, _for(scenario, "Customer Obsession"), catalogue)[0]
     # Blaming is fine when the candidate says they did not.
     fair = answer(action=ACTION + " Instead of blaming the platform team, I fixed my side first.")
     assert "blame" not in flags_for(fair, _for(scenario, "Earn Trust"), catalogue)[0]
