@@ -297,8 +297,9 @@ def _units(rule: Rule, sentences: list[Sentence]) -> list[Sentence]:
 def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence]) -> list[Match]:
     """Token and similarity matches in unit order, units cancelled by `unless` skipped; REST: the sentences
     outside the scope, for `unlike_rest`."""
-    units = [u for u in _units(rule, sentences) if not (rule.unless_res and find_matches(rule.unless_res, u))]
-    if rule.unless_anywhere and len(units) < len(_units(rule, sentences)):
+    every_unit = _units(rule, sentences)
+    units = [u for u in every_unit if not (rule.unless_res and find_matches(rule.unless_res, u))]
+    if rule.unless_anywhere and len(units) < len(every_unit):
         return []
     matches = [m for u in units for m in find_matches(rule.token_res, u)]
     if rule.soft_res and not any(find_matches(rule.outweighed_res, s) for s in sentences):
