@@ -240,9 +240,7 @@ class Weights:
     sections: dict[str, tuple[float, ...]]
     pause: float  # bonus for changing section after a longer pause than usual (per second, at most 1 s)
     skip: tuple[float, ...]  # per section, the cost of leaving it out (a weak answer skips the Task most often)
-    # (sections, 384): per section, a direction in sentence-embedding space whose dot product with a sentence's
-    # embedding is the log-odds of that section (a softmax regression on the training sentences)
-    directions: np.ndarray
+    centroids: np.ndarray  # (sections, 384): the mean embedding of the section's sentences in training, unit length
 
     def skipping(self, first: int, last: int) -> float:
         """The cost of leaving out the sections with indices first..last-1."""
@@ -254,7 +252,7 @@ class Weights:
             "sections": {sec: [round(float(w), 4) for w in ws] for sec, ws in self.sections.items()},
             "pause": round(float(self.pause), 4),
             "skip": [round(float(w), 4) for w in self.skip],
-            "directions": {sec: [round(float(x), 5) for x in c] for sec, c in zip(SECTION_IDS, self.directions)},
+            "centroids": {sec: [round(float(x), 5) for x in c] for sec, c in zip(SECTION_IDS, self.centroids)},
         }
         header = "# Learnt by tests/corpus/train_segmenter.py on the development corpus; do not edit by hand.\n"
         return header + yaml.safe_dump(data, sort_keys=False, width=200, default_flow_style=None)
@@ -265,9 +263,9 @@ def load_weights() -> Weights:
     data = yaml.safe_load(WEIGHTS_FILE.read_text(encoding="utf-8"))
     if tuple(data["features"]) != FEATURES:
         raise ValueError(f"{WEIGHTS_FILE}: features do not match the code; run tests/corpus/train_segmenter.py")
-    directions = np.array([data["directions"][sec] for sec in SECTION_IDS])
+    centroids = np.array([data["centroids"][sec] for sec in SECTION_IDS])
     return Weights(
-        {sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]), directions
+        {sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]), centroids
     )
 
 
@@ -285,13 +283,13 @@ def unit_embeddings(sentences: list[Sentence]) -> np.ndarray:
     return embeddings([join_words(s.words) for s in sentences])
 
 
-def meaning_scores(embeddings: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """How much likelier each unit is, by its meaning alone, to be each section than the sections' average."""
-    similarity = embeddings @ directions.T
+def meaning_scores(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """How much nearer each unit is to each section's typical sentence than to the sections' average."""
+    similarity = embeddings @ centroids.T
     return similarity - similarity.mean(axis=1, keepdims=True)
 
 
-def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, directions: np.ndarray) -> np.ndarray:
+def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, centroids: np.ndarray) -> np.ndarray:
     """Features of every sentence for every section: shape (sentences, sections, FEATURES)."""
     cues = load_cues()
     vocab = _Vocabulary(scenario, level)
@@ -299,7 +297,7 @@ def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, dir
     t0, t1 = sentences[0].start, sentences[-1].end
     length = max(t1 - t0, 1e-6)
     out = np.zeros((len(sentences), len(SECTION_IDS), len(FEATURES)))
-    meaning = meaning_scores(unit_embeddings(sentences), directions)
+    meaning = meaning_scores(unit_embeddings(sentences), centroids)
     for i, sentence in enumerate(sentences):
         text = _sentence_text(sentence)
         opening, anywhere = _cue_scores(text, cues)
@@ -361,7 +359,7 @@ def segment(sentences: list[Sentence], scenario: Scenario, level: str) -> list[S
         return [SectionSpan(sec, None, None) for sec in SECTION_IDS]
     weights = load_weights()
     matrix = np.array([weights.sections[sec] for sec in SECTION_IDS])
-    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level, weights.directions), matrix)
+    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level, weights.centroids), matrix)
     labels = best_labels(emit, transition_pauses(sentences), weights)
     spans = []
     for j, section in enumerate(SECTION_IDS):

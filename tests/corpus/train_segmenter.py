@@ -46,9 +46,9 @@ BASE_SCENARIO = "dive-deep-webhook"
 SEED_WEIGHT = 3
 
 
-# The meaning feature needs each section's direction in embedding space, which training learns too: features are
-# made with none (that column zero), and every fit fills the column in from its own training stories' directions.
-NO_DIRECTIONS = np.zeros((len(SECTION_IDS), 384))
+# The meaning feature needs each section's typical sentence, which training learns too: features are made with
+# no centroids (that column zero), and every fit fills the column in from its own training stories' centroids.
+NO_CENTROIDS = np.zeros((len(SECTION_IDS), 384))
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Example:
 
 
 def _example(story: str, sentences: list, labels: list[int], scenario: Scenario, level: str) -> Example:
-    features = unit_features(sentences, scenario, level, NO_DIRECTIONS)
+    features = unit_features(sentences, scenario, level, NO_CENTROIDS)
     return Example(story, features, unit_embeddings(sentences), transition_pauses(sentences), labels)
 
 
@@ -81,27 +81,14 @@ def _from_audio(story: str, transcript: Transcript, spans: dict, scenario: Scena
     return _example(story, sentences, labels, scenario, level)
 
 
-def section_directions(data: list[Example], l2: float = 1e-2, steps: int = 300) -> np.ndarray:
-    """Softmax regression of each unit's section on its embedding over DATA: one direction per section, whose dot
-    product with a unit's embedding is that section's log-odds (up to a constant the bias feature carries).
-    Full-batch gradient descent with momentum; L2 keeps the 384 weights per section small on a few thousand units."""
-    x = np.concatenate([d.embeddings for d in data])
-    y = np.concatenate([np.array(d.labels, dtype=int) for d in data])
-    k = len(SECTION_IDS)
-    onehot = np.eye(k)[y]
-    # Each section weighs the same in the loss: Results and Tasks are short, Actions long.
-    weight = (len(y) / (k * np.maximum(onehot.sum(axis=0), 1)))[y][:, None]
-    w, b, velocity = np.zeros((k, x.shape[1])), np.zeros(k), np.zeros((k, x.shape[1] + 1))
-    for _ in range(steps):
-        logits = x @ w.T + b
-        logits -= logits.max(axis=1, keepdims=True)
-        prob = np.exp(logits)
-        prob /= prob.sum(axis=1, keepdims=True)
-        error = (prob - onehot) * weight / len(y)
-        grad = np.hstack([error.T @ x + l2 * w, error.sum(axis=0)[:, None]])
-        velocity = 0.9 * velocity - 2.0 * grad
-        w, b = w + velocity[:, :-1], b + velocity[:, -1]
-    return w
+def centroids(data: list[Example]) -> np.ndarray:
+    """Each section's mean unit embedding over DATA, at unit length."""
+    rows = []
+    for j in range(len(SECTION_IDS)):
+        members = [x.embeddings[i] for x in data for i, label in enumerate(x.labels) if label == j]
+        mean = np.mean(members, axis=0)
+        rows.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+    return np.array(rows)
 
 
 def with_meaning(x: Example, typical: np.ndarray) -> np.ndarray:
@@ -149,7 +136,7 @@ def transition_features(labels: list[int], pauses: list[float]) -> np.ndarray:
 
 
 def train(data: list[Example], epochs: int, seed: int) -> Weights:
-    typical = section_directions(data)
+    typical = centroids(data)
     features_of = [with_meaning(x, typical) for x in data]
     k, d = len(SECTION_IDS), len(FEATURES)
     w, t = np.zeros((k, d)), np.array([0.5] + [1.0] * k)
@@ -181,7 +168,7 @@ def accuracy(data: list[Example], weights: Weights) -> float:
     matrix = np.array([weights.sections[s] for s in SECTION_IDS])
     right = total = 0
     for x in data:
-        features = with_meaning(x, weights.directions)
+        features = with_meaning(x, weights.centroids)
         found = best_labels(np.einsum("ikf,kf->ik", features, matrix), x.pauses, weights)
         right += sum(a == b for a, b in zip(x.labels, found))
         total += len(x.labels)
