@@ -149,7 +149,8 @@ def split_clauses(sentence: Sentence) -> list[Sentence]:
             ends = True
         else:
             after = normalize(words[i].word)
-            ends = after in _CLAUSE_JOINERS or (words[i - 1].word.endswith(_CLAUSE_END) and after not in _MEASURE_OPENERS)
+            at_mark = words[i - 1].word.endswith(_CLAUSE_END)
+            ends = after in _CLAUSE_JOINERS or (at_mark and after not in _MEASURE_OPENERS)
         if ends and i > start:
             clauses.append(Sentence(sentence.index, sentence.first + start, words[start:i], 0.0))
             start = i
