@@ -83,28 +83,52 @@ class Screen:
         if not self._stdin_open:
             return None
         if self.interactive:
-            import click
-
-            return click.getchar()
+            # Keys typed while the prompt was being drawn count: flushing them (as click.getchar does) loses a
+            # fast answer, which then waits forever for a key already pressed.
+            with self._keys_unbuffered(flush_typed=False):
+                fd = sys.stdin.fileno()
+                key = os.read(fd, 1)
+                if key == b"\x1b":
+                    self._drop_escape_sequence(fd)
+            if key in (b"", b"\x04"):  # Ctrl-D: no more answers from this keyboard
+                self._stdin_open = False
+                return None
+            return key.decode("utf-8", errors="replace")
         line = sys.stdin.readline()
         if not line:
             self._stdin_open = False
             return None
         return line
 
+    @staticmethod
+    def _drop_escape_sequence(fd: int) -> None:
+        """An arrow or function key arrives as ESC [ ... final-byte (or ESC O x); read exactly that, so a key typed
+        after it is still there to be read."""
+
+        def next_byte() -> bytes:
+            return os.read(fd, 1) if select.select([fd], [], [], 0.05)[0] else b""
+
+        introducer = next_byte()
+        if introducer == b"O":
+            next_byte()
+        elif introducer == b"[":
+            while (byte := next_byte()) and not 0x40 <= byte[0] <= 0x7E:  # parameters until the final byte
+                pass
+
     @contextmanager
-    def _keys_unbuffered(self):
-        """Single key presses without echo while recording, so Enter does not scroll the meter away."""
+    def _keys_unbuffered(self, flush_typed: bool = True):
+        """Single key presses without echo, so Enter does not scroll the meter away. FLUSH_TYPED drops keys typed
+        before: a stray Enter from before a recording must not end it the moment it starts."""
         if not self.interactive:
             yield
             return
-        import termios  # POSIX terminals only, like the single-key reading below
+        import termios  # POSIX terminals only
         import tty
 
         fd = sys.stdin.fileno()
         saved = termios.tcgetattr(fd)
         try:
-            tty.setcbreak(fd)
+            tty.setcbreak(fd, termios.TCSAFLUSH if flush_typed else termios.TCSANOW)
             yield
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)

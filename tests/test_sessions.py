@@ -231,6 +231,39 @@ def test_drill_in_a_terminal_with_key_presses(tmp_path):
     assert sf.info(folder / "answer.wav").duration > sum(want["end_s"] - want["start_s"] for want in truth["sections"])
 
 
+@pytest.mark.parametrize(
+    ("typed", "chosen"), [(b"r", "r"), (b"\x1b[A" + b"q", "q"), (b"\r", "n"), (b"\x04", "n")], ids=str
+)
+def test_a_key_typed_while_the_prompt_is_drawn_is_the_answer(tmp_path, monkeypatch, typed, chosen):
+    """Keys reach the terminal before the program reads them (a fast candidate, a loaded machine): they are the
+    answer, not flushed away leaving the prompt waiting. An arrow key is passed over; Ctrl-D takes the default."""
+    import pty
+    import threading
+
+    from rich.console import Console
+
+    from mock_interview.live import Screen
+
+    keyboard, terminal = pty.openpty()
+    monkeypatch.setattr(sys, "stdin", os.fdopen(terminal, "r"))
+    screen = Screen(Console(file=(tmp_path / "screen.txt").open("w")), speaker=None)
+    assert screen.interactive
+    os.write(keyboard, typed)  # typed before the prompt, the terminal still in line mode
+    time.sleep(0.1)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(screen.choose("Section done.", KEYS, default="n")))
+    reader.start()
+    reader.join(timeout=5)
+    if reader.is_alive():
+        os.write(keyboard, b"x\r")  # let the thread end before saying the key was lost
+        reader.join(timeout=5)
+    assert got == [chosen]
+    os.close(keyboard)
+
+
+KEYS = {"r": "redo", "n": "next", "q": "finish"}
+
+
 def test_mock_in_a_terminal_shows_the_answer_as_it_is_heard(tmp_path):
     """While the weak answer is spoken in real time, the live view under the meter shows words of it and the
     section it is in with that section's countdown; then the candidate stops with Enter."""
