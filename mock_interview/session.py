@@ -36,6 +36,7 @@ from mock_interview.speech.transcribe import Engine
 from mock_interview.store import SessionFolder, Turn
 
 DRILL_GAP_S = 1.5  # silence between sections in the drill's joined answer; longer than a sentence break
+SECTION_KEYS = {"r": "redo", "n": "next", "q": "finish"}  # after each drill section
 PROBE_MAX_S = 180.0
 QUIZ_KEYS = "abcdefgh"
 
@@ -264,13 +265,13 @@ def run_drill(ctx: Context) -> Report:
                 transcript = ctx.transcribe(turn, path)
             except AudioError as e:
                 ctx.screen.note(f"Nothing to judge in that take: {e}", style="yellow")
-                choice = ctx.screen.choose("", {"r": "redo", "n": "next", "q": "finish"}, default="r")
+                choice = ctx.screen.choose("", SECTION_KEYS, default="r")
             else:
                 feedback = analyze_section(transcript, section.id, s, ctx.level, ctx.catalogue)
                 turn.result = _feedback_dict(feedback)
                 ctx.folder.save()
                 _show_feedback(ctx.screen, feedback)
-                choice = ctx.screen.choose("Section done.", {"r": "redo", "n": "next", "q": "finish"}, default="n")
+                choice = ctx.screen.choose("Section done.", SECTION_KEYS, default="n")
                 if choice != "r":
                     takes.append(Take(section.id, path, transcript))
             if choice == "r":

@@ -243,25 +243,26 @@ def test_a_key_typed_while_the_prompt_is_drawn_is_the_answer(tmp_path, monkeypat
     from rich.console import Console
 
     from mock_interview.live import Screen
+    from mock_interview.session import SECTION_KEYS
 
     keyboard, terminal = pty.openpty()
-    monkeypatch.setattr(sys, "stdin", os.fdopen(terminal, "r"))
-    screen = Screen(Console(file=(tmp_path / "screen.txt").open("w")), speaker=None)
+    stdin, shown = os.fdopen(terminal, "r"), (tmp_path / "screen.txt").open("w")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    screen = Screen(Console(file=shown), speaker=None)
     assert screen.interactive
     os.write(keyboard, typed)  # typed before the prompt, the terminal still in line mode
     time.sleep(0.1)
     got: list[str] = []
-    reader = threading.Thread(target=lambda: got.append(screen.choose("Section done.", KEYS, default="n")))
+    reader = threading.Thread(target=lambda: got.append(screen.choose("Section done.", SECTION_KEYS, default="n")))
     reader.start()
     reader.join(timeout=5)
     if reader.is_alive():
         os.write(keyboard, b"x\r")  # let the thread end before saying the key was lost
         reader.join(timeout=5)
     assert got == [chosen]
+    for end in (stdin, shown):
+        end.close()
     os.close(keyboard)
-
-
-KEYS = {"r": "redo", "n": "next", "q": "finish"}
 
 
 def test_mock_in_a_terminal_shows_the_answer_as_it_is_heard(tmp_path):
