@@ -227,9 +227,10 @@ def deal(answers: list[Answer], dealt_before: dict[str, Deal]) -> dict[str, Deal
 
 
 def make_plan(answers: list[Answer], dealt: dict[str, Deal] | None = None) -> list[Plan]:
-    """Voice, pace and pauses for every answer; the order of the result is the answers' order.
-    ``dealt`` defaults to the deals in DEALT_FILE, with any answer missing there dealt anew."""
-    dealt = deal(answers, read_dealt() if dealt is None else dealt)
+    """Voice, pace and pauses for every answer; the order of the result is the answers' order. ``dealt`` holds
+    every answer's deal (``deal``); by default, the deals in DEALT_FILE with any answer missing there dealt anew."""
+    if dealt is None:
+        dealt = deal(answers, read_dealt())
     return [Plan(a, dealt[a.id].voice, dealt[a.id].pace, *plan_gaps(a, dealt[a.id].none_joins)) for a in answers]
 
 
