@@ -209,7 +209,9 @@ def print_scores(name: str, s: Scores, catalogue: Catalogue) -> None:
 
 def measure_corpus(split: str | None, engine: Engine, catalogue: Catalogue, verbose: bool) -> None:
     out = corpus.corpus_dir()
-    render.main(["--out", str(out)])
+    # One part measured needs only its own answers spoken: a new held-out set is rendered without the rest.
+    only = ["--only", *(a.id for a in corpus.answers(split))] if split else []
+    render.main(["--out", str(out), *only])
     base = find_scenario(BASE_SCENARIO, known_flags=catalogue.ids)
     flag_ids = {r.id for r in catalogue.rules}
     by_split = {s: Scores() for s in corpus.SPLITS}

@@ -24,7 +24,16 @@ def voiced(seconds: float, f0_start: float, f0_end: float, formants_start, forma
     n = int(seconds * SAMPLE_RATE)
     f0 = np.linspace(f0_start, f0_end, n)
     phase = np.cumsum(f0 / SAMPLE_RATE)
-    out = (np.diff(np.floor(phase), prepend=0) > 0).astype(np.float64)
+    return _vocal_tract((np.diff(np.floor(phase), prepend=0) > 0).astype(np.float64), formants_start, formants_end)
+
+
+def hoarse(seconds: float, formants) -> np.ndarray:
+    """A vowel said with no steady voice (hoarse, with a cold): noise through the vocal tract, no pitch at all."""
+    return _vocal_tract(RNG.normal(0, 1, int(seconds * SAMPLE_RATE)), formants, formants)
+
+
+def _vocal_tract(source: np.ndarray, formants_start, formants_end) -> np.ndarray:
+    n, out = len(source), source
     for (a, bandwidth), (b, _) in zip(formants_start, formants_end, strict=True):
         freq = np.linspace(a, b, n)
         r = np.exp(-np.pi * bandwidth / SAMPLE_RATE)
@@ -40,6 +49,7 @@ def voiced(seconds: float, f0_start: float, f0_end: float, formants_start, forma
 
 
 SCHWA = [(550.0, 80.0), (1500.0, 100.0), (2500.0, 120.0)]
+UH = [(640.0, 80.0), (1190.0, 100.0), (2390.0, 120.0)]  # the vowel of "hut" (Peterson and Barney 1952, men)
 WORD_FROM = [(300.0, 80.0), (2200.0, 100.0), (3000.0, 120.0)]  # an "ee"-like start
 WORD_TO = [(750.0, 80.0), (1100.0, 100.0), (2400.0, 120.0)]  # gliding to an "ah"-like end
 
@@ -97,11 +107,21 @@ def test_a_held_uh_inside_a_stretched_word_is_found():
     assert abs(found[0].start - 0.65) < 0.1 and abs(found[0].end - 1.2) < 0.1
 
 
+def test_a_hoarse_uh_with_no_pitch_is_found():
+    """With a cold, a filled pause can carry no pitch the tracker can follow; its held vowel still tells it."""
+    audio, words, at = _answer(hoarse(0.6, UH))
+    found = find_fillers(audio, words)
+    assert len(found) == 1, found
+    assert found[0].word == "uh" and found[0].heard == "acoustic"
+    assert abs(found[0].start - at) < 0.15 and abs(found[0].end - (at + 0.6)) < 0.15
+
+
 def test_gliding_speech_and_silence_are_not_fillers():
     for middle in (
         voiced(0.5, 160, 95, WORD_FROM, WORD_TO),  # a word Whisper missed: pitch and vowel both move
         silence(0.5),  # a silent pause
         RNG.normal(0, 0.01, int(0.5 * SAMPLE_RATE)),  # a breath
+        hoarse(0.6, WORD_FROM),  # a hoarse "ee" of a word Whisper missed: not the neutral vowel
     ):
         audio, words, _ = _answer(middle)
         assert find_fillers(audio, words) == ()
@@ -124,6 +144,21 @@ def test_delivery_counts_each_filler_once(scenario, catalogue):
                                 catalogue.thresholds)  # fmt: skip
     assert delivery.fillers == {"uh": 1, "um": 1}
     assert [f.heard for f in delivery.filler_events] == ["acoustic", "acoustic"]
+
+
+def test_a_stammered_cut_off_word_is_no_filler(catalogue):
+    """Whisper writes a stammer as a cut-off word with a hyphen ("Mm -mm Montreal"): no filled pause, though the
+    same "mm" on its own is one."""
+    from mock_interview.analysis.pacing import measure_delivery
+    from mock_interview.analysis.transcript import Transcript, split_sentences
+
+    def fillers(*spoken: str) -> dict[str, int]:
+        words = tuple(Word(w, 0.5 * i, 0.5 * i + 0.3) for i, w in enumerate(spoken))
+        transcript = Transcript(words, 0.5 * len(words))
+        return measure_delivery(transcript, split_sentences(words), catalogue.thresholds).fillers
+
+    assert fillers("Montreal", "Mm", "-mm", "-mm", "Montreal.") == {}
+    assert fillers("Montreal,", "mm,", "Montreal.") == {"mm": 1}
 
 
 def test_heard_fillers_survive_a_saved_transcript(tmp_path):

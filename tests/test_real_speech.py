@@ -67,10 +67,10 @@ def test_fillers_found_in_real_speech(heard, catalogue):
         windows = real_speech.filler_windows(clip, transcript.words, transcript.duration_s)
         h, f, m = match_fillers(windows, filled)
         hits, false_alarms, misses = hits + h, false_alarms + f, misses + m
-    # The benchmark's targets are 0.6 and 0.8, and this part gives 13 of 21 at 13 of 15 here. Another CPU's int8
+    # The benchmark's targets are 0.6 and 0.8, and this part gives 15 of 21 at 15 of 18 here. Another CPU's int8
     # kernels can change a word on a cut-off clip, so the test leaves a filler's worth of room.
-    assert hits / (hits + misses) >= 0.55, (hits, misses)
-    assert hits / (hits + false_alarms) >= 0.7, (hits, false_alarms)
+    assert hits / (hits + misses) >= 0.6, (hits, misses)
+    assert hits / (hits + false_alarms) >= 0.75, (hits, false_alarms)
 
 
 def test_a_clip_whisper_samples_on_is_heard_the_same_by_every_engine(heard):

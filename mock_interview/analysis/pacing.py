@@ -55,6 +55,11 @@ def _phrase(words: tuple[Word, ...]) -> str:
     return " ".join(normalize(w.word) for w in words)
 
 
+def _cut_off(words: tuple[Word, ...], i: int) -> bool:
+    """Whisper marks a cut-off word with a hyphen ("Mm -mm -mm Montreal"): a stammer, not a filled pause."""
+    return words[i].word.strip().startswith("-") or (i + 1 < len(words) and words[i + 1].word.strip().startswith("-"))
+
+
 def measure_delivery(transcript: Transcript, sentences: list[Sentence], thresholds: Thresholds) -> Delivery:
     words = transcript.words
     speaking = words[-1].end - words[0].start if words else 0.0
@@ -64,6 +69,8 @@ def measure_delivery(transcript: Transcript, sentences: list[Sentence], threshol
     kept: list[Filler] = []
     for m in matches:
         first, last = words[m.first], words[m.last]
+        if any(_cut_off(words, i) for i in range(m.first, m.last + 1)):
+            continue
         # Whisper sometimes writes one filler as a burst of zero-length "uh, uh, uh": count it once.
         if kept and first.start - kept[-1].end < DUPLICATE_GAP_S and last.end - first.start < DUPLICATE_GAP_S:
             continue

@@ -9,7 +9,10 @@ filler holds both still for a quarter of a second or more.
 
 So the whole answer is tracked for pitch (YIN), and every stretch of clear voice
 whose pitch and spectrum stay steady for at least MIN_FILLER_S is a filled pause,
-unless a filler word Whisper kept already covers it. The thresholds were set on
+unless a filler word Whisper kept already covers it. A voice too hoarse or creaky
+for the pitch tracker (a cold) gives no steady pitch to go on: there, in the time
+the words leave unexplained, a filler is the neutral vowel held a little longer.
+The thresholds were set on
 the development part of the real recordings (tests/corpus/real_speech.yaml);
 benchmarks/analysis_quality.py reports recall and precision on both parts.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
 
 import numpy as np
 
@@ -51,6 +55,12 @@ UNEXPLAINED_SHARE = 0.5
 # The speaker's local pace is judged from this many words on either side, and slows the usual length at most so.
 NEIGHBOURS = 4
 MAX_PACE = 2.5
+# Without a pitch to go on, a filler is told by its vowel alone: held at least MIN_UNVOICED_S (about a filled
+# pause's mean length), looked at in windows of MIN_FILLER_S every UNVOICED_STEP_S, within UNVOICED_DROP_DB of the
+# loud speech. Set on the development recordings, where the monologue recorded with a cold has no voiced fillers.
+MIN_UNVOICED_S = 0.45
+UNVOICED_STEP_S = 0.05
+UNVOICED_DROP_DB = 20.0
 TRANSCRIBED = {"um", "uh", "er", "erm", "ah", "hmm", "hm", "mm"}
 
 
@@ -80,7 +90,8 @@ def find_fillers(audio: np.ndarray, words: tuple[Word, ...], pitch: PitchTrack |
         # a run leaves no more unexplained than the whole): it is not worth the spectral look.
         return spans.unexplained_s(run) >= UNEXPLAINED_SHARE * MIN_FILLER_S
 
-    for run in _steady_runs(audio, track, _loud_level(track), worth_a_look):
+    loud_db = _loud_level(track)
+    for run in _steady_runs(audio, track, loud_db, worth_a_look):
         if any(w.start < run.end and run.start < w.end for w in kept):
             continue  # Whisper wrote this one down; the transcript counts it
         if spans.unexplained_s(run) < UNEXPLAINED_SHARE * (run.end - run.start):
@@ -88,7 +99,41 @@ def find_fillers(audio: np.ndarray, words: tuple[Word, ...], pitch: PitchTrack |
         kind = _filler_vowel(audio, run, speaker_f0)
         if kind is not None:
             found.append(Filler(kind, round(run.start, 3), round(run.end, 3), "acoustic"))
-    return tuple(found)
+    for run, kind in _unvoiced_fillers(audio, track, loud_db, words, spans, speaker_f0):
+        if not any(f.start < run.end and run.start < f.end for f in [*kept, *found]):
+            found.append(Filler(kind, round(run.start, 3), round(run.end, 3), "acoustic"))
+    return tuple(sorted(found, key=lambda f: f.start))
+
+
+def _unvoiced_fillers(
+    audio: np.ndarray, track: PitchTrack, loud_db: float, words: tuple[Word, ...], spans: WordSpans, f0: float
+) -> list[tuple[Run, str]]:
+    """Fillers said in a voice too hoarse or creaky for the pitch tracker (a cold): where the words leave time
+    unexplained (a gap, or a word stretched past its usual length), a filler's vowel held for MIN_UNVOICED_S."""
+    regions = [Run(a.end, b.start) for a, b in zip(words, words[1:]) if b.start - a.end >= MIN_FILLER_S]
+    regions += [Run(w.start, w.end) for w, spare in zip(words, spans.spare) if spare >= MIN_FILLER_S]
+    found: list[tuple[Run, str]] = []
+    for region in regions:
+        starts = np.arange(region.start, region.end - MIN_FILLER_S + 1e-9, UNVOICED_STEP_S)
+        kinds = [_held_vowel(audio, track, Run(t, t + MIN_FILLER_S), loud_db, f0) for t in starts]
+        for kind, group in groupby(enumerate(kinds), key=lambda pair: pair[1]):
+            if kind is None:
+                continue
+            windows = [i for i, _ in group]
+            run = Run(float(starts[windows[0]]), float(starts[windows[-1]]) + MIN_FILLER_S)
+            length = run.end - run.start
+            if length >= MIN_UNVOICED_S and spans.unexplained_s(run) >= UNEXPLAINED_SHARE * length:
+                found.append((run, kind))
+    return found
+
+
+def _held_vowel(audio: np.ndarray, track: PitchTrack, run: Run, loud_db: float, f0: float) -> str | None:
+    """The filler vowel over RUN, if it is loud enough to be voice at all (not a breath or the room)."""
+    first = int(round((run.start - track.start_s) / HOP_S))
+    level = track.level_db[max(0, first) : first + int(round((run.end - run.start) / HOP_S))]
+    if not len(level) or level.mean() <= loud_db - UNVOICED_DROP_DB:
+        return None
+    return _filler_vowel(audio, run, f0)
 
 
 def _expected_s(word: str) -> float | None:
