@@ -12,9 +12,9 @@ whose pitch and spectrum stay steady for at least MIN_FILLER_S is a filled pause
 unless a filler word Whisper kept already covers it. A voice too hoarse or creaky
 for the pitch tracker (a cold) gives no steady pitch to go on: there, in the time
 the words leave unexplained, a filler is the neutral vowel held a little longer.
-The thresholds were set on
-the development part of the real recordings (tests/corpus/real_speech.yaml);
-benchmarks/analysis_quality.py reports recall and precision on both parts.
+The thresholds were set on the development part of the real recordings
+(tests/corpus/real_speech.yaml); benchmarks/analysis_quality.py reports recall and
+precision on both parts.
 """
 
 from __future__ import annotations
