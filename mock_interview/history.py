@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,7 +173,7 @@ def _index(root: Path) -> Iterator[sqlite3.Connection]:
         raise _problem(path, e) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn, path)
         yield conn
@@ -180,6 +181,20 @@ def _index(root: Path) -> Iterator[sqlite3.Connection]:
         raise _problem(path, e) from None
     finally:
         conn.close()
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Write-ahead logging, so readers never wait. Switching to it takes the whole file, and SQLite answers
+    "locked" at once, without its busy wait, when programs opening a new index switch together: try again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
