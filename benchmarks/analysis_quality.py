@@ -209,13 +209,14 @@ def print_scores(name: str, s: Scores, catalogue: Catalogue) -> None:
 
 def measure_corpus(split: str | None, engine: Engine, catalogue: Catalogue, verbose: bool) -> None:
     out = corpus.corpus_dir()
+    answers = corpus.answers()
     # One part measured needs only its own answers spoken: a new held-out set is rendered without the rest.
-    only = ["--only", *(a.id for a in corpus.answers(split))] if split else []
+    only = ["--only", *(a.id for a in answers if a.split == split)] if split else []
     render.main(["--out", str(out), *only])
     base = find_scenario(BASE_SCENARIO, known_flags=catalogue.ids)
     flag_ids = {r.id for r in catalogue.rules}
     by_split = {s: Scores() for s in corpus.SPLITS}
-    story_principles = {a.id: a.principle for a in corpus.answers()}
+    story_principles = {a.id: a.principle for a in answers}
     for rendered in corpus.load_rendered(out):
         if rendered.answer not in story_principles or (split and rendered.split != split):
             continue
