@@ -14,8 +14,7 @@ from collections import Counter
 import pytest
 
 from conftest import ROOT
-from mock_interview.analysis.star import SectionSpan, answer_units
-from mock_interview.analysis.transcript import estimate_timing
+from mock_interview.analysis.star import SectionSpan
 from mock_interview.analyze import analyze_transcript, read_answer
 from mock_interview.scenario import SECTION_IDS
 
@@ -61,14 +60,7 @@ def test_every_answer_keeps_the_voice_it_was_first_dealt():
 
 def _with_true_sections(answer: corpus.Answer, catalogue, scenario):
     """The answer as text, timed at a steady pace, analysed with its sections where they truly are."""
-    transcript = estimate_timing(answer.text)
-    sentences = answer_units(transcript.words)
-    first_word, owner = 0, []
-    for section in SECTION_IDS:
-        count = len(answer.sections[section].split())
-        owner += [section] * count
-        first_word += count
-    labels = [owner[s.first] for s in sentences]
+    transcript, sentences, labels = corpus.true_sentences(answer.sections)
     spans = []
     for section in SECTION_IDS:
         members = [i for i, label in enumerate(labels) if label == section]

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from mock_interview.analysis.transcript import Transcript, transcript_from_json
+from mock_interview.analysis.star import answer_units
+from mock_interview.analysis.transcript import Sentence, Transcript, estimate_timing, transcript_from_json
 from mock_interview.analyze import read_answer
 from mock_interview.scenario import PRINCIPLES
 from mock_interview.speech.audio import load_audio
@@ -150,6 +151,15 @@ def section_at(spans: dict[str, Span | None], t: float) -> str:
         if d < distance:
             best, distance = section, d
     return best
+
+
+def true_sentences(sections: dict[str, str]) -> tuple[Transcript, list[Sentence], list[str]]:
+    """An answer's text timed at a steady pace, cut into the analysis's sentences, and each sentence's true section
+    (that of its first word). SECTIONS: every section id -> its words."""
+    transcript = estimate_timing(" ".join(t for t in (sections[s] for s in SECTION_IDS) if t))
+    sentences = answer_units(transcript.words)
+    owner = [s for s in SECTION_IDS for _ in sections[s].split()]
+    return transcript, sentences, [owner[s.first] for s in sentences]
 
 
 def cached_transcript(audio: Path, engine: Engine | None, cache_dir: Path | None = None) -> Transcript:

@@ -38,7 +38,7 @@ from mock_interview.analysis.star import (  # noqa: E402
     unit_embeddings,
     unit_features,
 )
-from mock_interview.analysis.transcript import Transcript, estimate_timing  # noqa: E402
+from mock_interview.analysis.transcript import Transcript  # noqa: E402
 from mock_interview.scenario import SECTION_IDS, Scenario, find_scenario  # noqa: E402
 from mock_interview.speech.transcribe import load_engine  # noqa: E402
 
@@ -66,9 +66,8 @@ def _example(story: str, sentences: list, labels: list[int], scenario: Scenario,
 
 
 def _from_text(story: str, sections: dict[str, str], scenario: Scenario, level: str) -> Example:
-    owner = [s for s in SECTION_IDS for _ in sections[s].split()]
-    sentences = answer_units(estimate_timing(" ".join(t for t in sections.values() if t)).words)
-    labels = [SECTION_IDS.index(owner[s.first]) for s in sentences]
+    _, sentences, owners = corpus.true_sentences(sections)
+    labels = [SECTION_IDS.index(owner) for owner in owners]
     return _example(story, sentences, labels, scenario, level)
 
 
