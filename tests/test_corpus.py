@@ -11,9 +11,11 @@ import dataclasses
 import sys
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
+from mock_interview.analysis.patterns import load_flag_models
 from mock_interview.analysis.star import SectionSpan
 from mock_interview.analyze import analyze_transcript, read_answer
 from mock_interview.scenario import SECTION_IDS
@@ -21,6 +23,7 @@ from mock_interview.scenario import SECTION_IDS
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
 import corpus  # noqa: E402
 import render  # noqa: E402
+import train_flags  # noqa: E402
 
 ANSWERS = corpus.answers()
 CONTENT_FLAGS = set(corpus.CONTENT_FLAGS)
@@ -74,6 +77,16 @@ def test_each_development_answer_raises_exactly_its_content_flags(answer, catalo
     report = _with_true_sections(answer, catalogue, scenario)
     raised = {f.id for f in report.flags} & CONTENT_FLAGS
     assert raised == set(answer.flags), [f"{f.id}: {[e.quote for e in f.evidence]}" for f in report.flags]
+
+
+def test_the_learned_flag_models_are_what_the_development_corpus_teaches():
+    """Each learned rule's model, retrained here, flags stories it never saw (cross-validated over development
+    stories) and is the model shipped: a corpus or code change without retraining fails."""
+    shipped = load_flag_models()
+    for rule in train_flags.learned_rules([]):
+        trained = train_flags.train(rule, corpus.answers("dev"))
+        assert min(trained.cross_validated) >= 0.9, (rule.id, trained.cross_validated)
+        assert np.allclose(trained.model.weights, shipped[rule.model].weights, atol=1e-3), rule.id
 
 
 def _spoken_answers() -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, assert_one_line_error, run_cli
+from conftest import FIXTURES, SCENARIO_FILE, assert_one_line_error, run_cli
+from mock_interview.analysis.patterns import load_catalogue
 from mock_interview.analysis.transcript import estimate_timing
 from mock_interview.analyze import analyze_transcript
+from mock_interview.scenario import load_scenario_file
 
 SITUATION = "While reviewing dashboards, I noticed a 0.3% webhook drop rate in another team's service."
 TASK = "It was not my team and there was no ticket, but I took ownership of the fix."
@@ -152,6 +154,12 @@ def test_user_rule_folder_adds_a_rule(tmp_path):
             "regular expression",
         ),
         ("rules: [\n", "yaml"),
+        ("rules:\n  - {id: x, category: content, kind: learned, severity: low, message: m, coaching: c}\n", "model"),
+        (
+            "rules:\n  - {id: x, category: content, kind: learned, model: nope, severity: low, message: m, "
+            "coaching: c}\n",
+            "rules[0]: no model named 'nope' in flag_models.yaml",
+        ),
     ],
 )
 def test_broken_rule_file_is_one_line(tmp_path, body, needle):
@@ -270,6 +278,30 @@ def test_one_concrete_habit_makes_a_reflection_specific(scenario, catalogue):
     assert "generic-reflection" in flags_for(answer(reflection=platitude), scenario, catalogue)[0]
     habit = platitude + " Now I add an owner and an alarm to every queue I create."
     assert "generic-reflection" not in flags_for(answer(reflection=habit), scenario, catalogue)[0]
+
+
+def test_a_learned_flag_quotes_the_sentence_it_is_about(scenario, catalogue):
+    platitude = "Also, communication is really important."
+    text = answer(reflection=REFLECTION + " " + platitude)
+    evidence = flags_for(text, scenario, catalogue)[0]["generic-reflection"].evidence
+    assert [e.quote for e in evidence] == [platitude.rstrip(".")]
+    words = estimate_timing(text).words
+    assert (evidence[0].start_s, evidence[0].end_s) == (words[-5].start, words[-1].end)
+
+
+def test_a_user_rule_can_reuse_a_learned_model_elsewhere(tmp_path):
+    (tmp_path / "platitudes.yaml").write_text(
+        "rules:\n"
+        "  - {id: platitude-result, category: content, kind: learned, model: generic-reflection, scope: [result],\n"
+        "     severity: low, message: 'A platitude where the outcome belongs.', coaching: 'Say what changed.'}\n"
+    )
+    catalogue = load_catalogue([tmp_path])
+    scenario = load_scenario_file(SCENARIO_FILE, catalogue.ids)
+    assert (
+        "platitude-result"
+        in flags_for(answer(result="As a result, we all saw that teamwork is everything."), scenario, catalogue)[0]
+    )
+    assert "platitude-result" not in flags_for(answer(), scenario, catalogue)[0]
 
 
 def test_a_feeling_in_place_of_an_outcome_is_a_vague_result(scenario, catalogue):

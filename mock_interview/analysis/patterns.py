@@ -2,24 +2,27 @@
 
 Rules live in yaml (mock_interview/rules/catalogue.yaml, plus a user's folders);
 this module only knows the kinds: existence, absence, ratio, rate, band, missing,
-over-target and over-budget. Existence and absence match tokens (regular expressions) and,
-where a rule gives examples, sentences that say the same thing in other words (embed.py).
-Every flag carries evidence: quoted words and times.
+over-target, over-budget and learned. Existence and absence match tokens (regular expressions) and,
+where a rule gives examples, sentences that say the same thing in other words (embed.py). A learned
+rule scores its scope's sentence embeddings with a model learnt from the labelled corpus
+(rules/flag_models.yaml). Every flag carries evidence: quoted words and times.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from mock_interview.analysis.embed import similarity
+from mock_interview.analysis.embed import DIMENSIONS, embeddings, similarity
 from mock_interview.analysis.transcript import Filler, Sentence, Word, join_words, normalized_text, split_clauses
 from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
 from mock_interview.scenario import SECTION_IDS, LevelId
@@ -27,8 +30,10 @@ from mock_interview.scenario import SECTION_IDS, LevelId
 RULES_ENV = "MOCK_INTERVIEW_RULES"
 BUILTIN_RULES_DIR = Path(__file__).parent.parent / "rules"
 CATALOGUE_FILE = "catalogue.yaml"
+FLAG_MODELS_FILE = BUILTIN_RULES_DIR / "flag_models.yaml"
+TRAIN_FLAGS = "tests/corpus/train_flags.py"
 
-Kind = Literal["existence", "absence", "ratio", "rate", "band", "missing", "over-target", "over-budget"]
+Kind = Literal["existence", "absence", "ratio", "rate", "band", "missing", "over-target", "over-budget", "learned"]
 Severity = Literal["high", "medium", "low"]
 Category = Literal["content", "structure", "delivery"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -63,6 +68,7 @@ class Rule(BaseModel):
     unless_anywhere: bool = False
     # Said another way: a unit (sentence or clause, as unless_within) also matches when its sentence embedding is
     # at least min_similarity like one `like` example and nearer to it, by min_margin, than to every `unlike` one.
+    # A learned rule's model is also taught these, each as a scope of one sentence (tests/corpus/train_flags.py).
     like: list[str] = Field(default_factory=list)
     unlike: list[str] = Field(default_factory=list)
     min_similarity: float = Field(default=0.5, gt=0, le=1)
@@ -75,6 +81,8 @@ class Rule(BaseModel):
     # both count.
     expect: list[str] = Field(default_factory=list)
     expect_unless: list[str] = Field(default_factory=list)
+    # Learned rules only: the name of their model in rules/flag_models.yaml.
+    model: str | None = None
     min_count: int = Field(default=1, ge=1)
     min_ratio: float | None = Field(default=None, ge=0, le=1)
     measure: Literal["fillers", "words_per_minute"] | None = None
@@ -88,7 +96,7 @@ class Rule(BaseModel):
     coaching: str
 
     @model_validator(mode="after")
-    def _fields_for_kind(self) -> Rule:
+    def _fields_for_kind(self, info: ValidationInfo) -> Rule:
         needs = {
             "existence": ["tokens" if not self.like else "like"],
             "absence": ["tokens" if not self.like else "like"],
@@ -96,10 +104,15 @@ class Rule(BaseModel):
             "rate": ["measure", "max"],
             "band": ["measure", "min", "max"],
             "over-target": ["max_ratio"],
+            "learned": ["model"],
         }.get(self.kind, [])
         for name in needs:
             if getattr(self, name) in (None, []):
                 raise ValueError(f"a rule of kind '{self.kind}' needs '{name}'")
+        # The models are known once they are trained: the trainer reads its rules with no context.
+        models = (info.context or {}).get("models")
+        if self.model is not None and models is not None and self.model not in models:
+            raise ValueError(f"no model named '{self.model}' in {FLAG_MODELS_FILE.name}; train it with {TRAIN_FLAGS}")
         patterns = [*self.tokens, *self.soft_tokens, *self.outweighed_by, *self.against, *self.unless]
         for pattern in [*patterns, *self.expect, *self.expect_unless]:
             try:
@@ -185,26 +198,65 @@ class Flag:
     evidence: tuple[Evidence, ...]
 
 
+@dataclass(frozen=True)
+class FlagModel:
+    """Logistic regression over a scope's sentence embeddings: their mean and their element-wise maximum."""
+
+    weights: np.ndarray  # (2 * 384 + 1,): the mean's weights, the maximum's, then the bias
+    threshold: float  # the probability at and above which the rule fires
+
+    def probability(self, vectors: np.ndarray) -> float:
+        """How likely the sentences with these embeddings (one row each) are to deserve the flag."""
+        return 1.0 / (1.0 + math.exp(-float(scope_features(vectors) @ self.weights)))
+
+
+def scope_features(vectors: np.ndarray) -> np.ndarray:
+    """What a learned rule sees of its scope's sentences: the mean and the maximum of their embeddings, then 1."""
+    return np.concatenate([vectors.mean(axis=0), vectors.max(axis=0), [1.0]])
+
+
+def dump_flag_models(models: dict[str, FlagModel]) -> str:
+    data = {
+        name: {"threshold": m.threshold, "weights": [round(float(w), 5) for w in m.weights]}
+        for name, m in models.items()
+    }
+    header = f"# Learnt by {TRAIN_FLAGS} on the development corpus; do not edit by hand.\n"
+    return header + yaml.safe_dump({"models": data}, sort_keys=True, width=200, default_flow_style=None)
+
+
+@lru_cache(maxsize=1)
+def load_flag_models() -> dict[str, FlagModel]:
+    data = load_yaml(FLAG_MODELS_FILE) or {}
+    models = {name: FlagModel(np.array(m["weights"]), m["threshold"]) for name, m in data["models"].items()}
+    for name, model in models.items():
+        if model.weights.shape != (2 * DIMENSIONS + 1,):
+            raise ValueError(f"{FLAG_MODELS_FILE}: model '{name}' does not match the code; run {TRAIN_FLAGS}")
+    return models
+
+
 def word_regex(token: str) -> re.Pattern[str]:
     # Tokens match whole words of the normalized text, never the middle of one.
     return re.compile(rf"(?<![\w'$€£])(?:{token})(?![\w'])", re.IGNORECASE)
 
 
-def _read_rule_file(path: Path) -> RuleFile:
+def read_rule_file(path: Path, models: Iterable[str] | None = None) -> RuleFile:
+    """The rules in PATH; with MODELS, the names of the learned models a rule may use."""
+    context = None if models is None else {"models": set(models)}
     try:
-        return RuleFile.model_validate(load_yaml(path) or {})
+        return RuleFile.model_validate(load_yaml(path) or {}, context=context)
     except ValidationError as err:
         raise validation_error(path, err) from None
 
 
 def load_catalogue(user_dirs: Iterable[Path] = ()) -> Catalogue:
     """The built-in catalogue, then every yaml file in the user's rule folders (same id replaces)."""
-    base = _read_rule_file(BUILTIN_RULES_DIR / CATALOGUE_FILE)
+    models = load_flag_models()
+    base = read_rule_file(BUILTIN_RULES_DIR / CATALOGUE_FILE, models)
     thresholds = base.thresholds or Thresholds()
     rules = {r.id: r for r in base.rules}
     for folder in user_folders(list(user_dirs), RULES_ENV):
         for path in yaml_files(folder, "rule"):
-            extra = _read_rule_file(path)
+            extra = read_rule_file(path, models)
             thresholds = extra.thresholds or thresholds
             rules.update({r.id: r for r in extra.rules})
     return Catalogue(thresholds, tuple(rules.values()))
@@ -466,6 +518,23 @@ def _check_over_budget(rule: Rule, view: AnswerView) -> list[Flag]:
     return [_flag(rule, evidence, None, duration=duration, budget=view.budget_s, level=view.level)]
 
 
+def _check_learned(rule: Rule, view: AnswerView) -> list[Flag]:
+    sentences = view.scope(rule.scope)
+    if not sentences:
+        return []
+    model = load_flag_models()[rule.model or ""]
+    vectors = embeddings([join_words(s.words) for s in sentences])
+    probability = model.probability(vectors)
+    if probability < model.threshold:
+        return []
+    # The evidence: the sentences the model would flag on their own, or else the one it finds most like the flag.
+    alone = [model.probability(v[None, :]) for v in vectors]
+    chosen = [s for s, p in zip(sentences, alone) if p >= model.threshold] or [sentences[int(np.argmax(alone))]]
+    evidence = [sentence_evidence(view.words, s) for s in chosen]
+    section = _scope_section(rule, [Match(s.first, s.first) for s in chosen], view)
+    return [_flag(rule, evidence, section, probability=probability)]
+
+
 def _order(section: str) -> int:
     return SECTION_IDS.index(section)
 
@@ -479,6 +548,7 @@ CHECKS = {
     "missing": _check_missing,
     "over-target": _check_over_target,
     "over-budget": _check_over_budget,
+    "learned": _check_learned,
 }
 
 
