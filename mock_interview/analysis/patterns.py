@@ -200,9 +200,9 @@ class Flag:
 
 @dataclass(frozen=True)
 class FlagModel:
-    """Logistic regression over a scope's sentence embeddings: their mean and their element-wise maximum."""
+    """Logistic regression over a scope's sentence embeddings: their mean, element-wise maximum and last one."""
 
-    weights: np.ndarray  # (2 * 384 + 1,): the mean's weights, the maximum's, then the bias
+    weights: np.ndarray  # (3 * 384 + 1,): the mean's weights, the maximum's, the last sentence's, then the bias
     threshold: float  # the probability at and above which the rule fires
 
     def probability(self, vectors: np.ndarray) -> float:
@@ -211,8 +211,9 @@ class FlagModel:
 
 
 def scope_features(vectors: np.ndarray) -> np.ndarray:
-    """What a learned rule sees of its scope's sentences: the mean and the maximum of their embeddings, then 1."""
-    return np.concatenate([vectors.mean(axis=0), vectors.max(axis=0), [1.0]])
+    """What a learned rule sees of its scope's sentences: the mean and the maximum of their embeddings, the last
+    one (a lesson is often closed by the sentence that decides it), then 1."""
+    return np.concatenate([vectors.mean(axis=0), vectors.max(axis=0), vectors[-1], [1.0]])
 
 
 def dump_flag_models(models: dict[str, FlagModel]) -> str:
@@ -229,7 +230,7 @@ def load_flag_models() -> dict[str, FlagModel]:
     data = load_yaml(FLAG_MODELS_FILE) or {}
     models = {name: FlagModel(np.array(m["weights"]), m["threshold"]) for name, m in data["models"].items()}
     for name, model in models.items():
-        if model.weights.shape != (2 * DIMENSIONS + 1,):
+        if model.weights.shape != (3 * DIMENSIONS + 1,):
             raise ValueError(f"{FLAG_MODELS_FILE}: model '{name}' does not match the code; run {TRAIN_FLAGS}")
     return models
 

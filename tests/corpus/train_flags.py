@@ -32,7 +32,6 @@ from mock_interview.analysis.patterns import (  # noqa: E402
     FlagModel,
     Rule,
     dump_flag_models,
-    load_flag_models,
     read_rule_file,
     scope_features,
 )
@@ -45,20 +44,36 @@ THRESHOLD = 0.5
 NEWTON_STEPS = 50
 
 
-def examples(rule: Rule, answers: list[corpus.Answer]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features, labels and stories of the answers the rule applies to that have words in its scope."""
-    rows, labels, stories = [], [], []
+@dataclass(frozen=True)
+class Examples:
+    x: np.ndarray  # one row per answer: the features of its scope by its true sections
+    y: np.ndarray  # 1 where the answer's story file lists the flag
+    stories: list[str]
+    # The same scopes with the sentence before them added, as the segmenter often hands a section its
+    # neighbour's last sentence; taught, never scored. shifted_of: the answer (row of x) each belongs to.
+    shifted: np.ndarray
+    shifted_of: np.ndarray
+
+
+def examples(rule: Rule, answers: list[corpus.Answer]) -> Examples:
+    """The answers the rule applies to that have words in its scope (it never fires on an empty one)."""
+    rows, labels, stories, shifted, shifted_of = [], [], [], [], []
     for answer in answers:
         if not rule.applies(answer.principle, answer.level):
             continue
         _, sentences, owners = corpus.true_sentences(answer.sections)
-        inside = [s for s, owner in zip(sentences, owners) if "answer" in rule.scope or owner in rule.scope]
+        inside = [i for i, owner in enumerate(owners) if "answer" in rule.scope or owner in rule.scope]
         if not inside:
-            continue  # the rule never fires on an empty scope
-        rows.append(scope_features(embeddings([join_words(s.words) for s in inside])))
+            continue
+        before = [inside[0] - 1] if inside[0] > 0 else []
+        vectors = embeddings([join_words(sentences[i].words) for i in before + inside])
+        if before:
+            shifted.append(scope_features(vectors))
+            shifted_of.append(len(rows))
+        rows.append(scope_features(vectors[len(before) :]))
         labels.append(rule.id in answer.flags)
         stories.append(answer.story)
-    return np.array(rows), np.array(labels, dtype=float), stories
+    return Examples(np.array(rows), np.array(labels, dtype=float), stories, np.array(shifted), np.array(shifted_of))
 
 
 def probabilities(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -91,19 +106,23 @@ def precision_recall(found: np.ndarray, truth: np.ndarray) -> tuple[float, float
     return hits / max(found.sum(), 1), hits / max(truth.sum(), 1)
 
 
-def cross_validate(
-    x: np.ndarray, y: np.ndarray, stories: list[str], extra: tuple[np.ndarray, np.ndarray], penalty: float
-) -> tuple[float, float]:
-    """Precision and recall over development answers, each scored by a model fitted without its story (and with
-    the EXTRA examples always)."""
-    names = sorted(set(stories))
+def fit_taught(data: Examples, keep: np.ndarray, extra: tuple[np.ndarray, np.ndarray], penalty: float) -> np.ndarray:
+    """A model fitted on the answers KEEP marks (their shifted scopes too) and on the EXTRA examples."""
+    shifted = keep[data.shifted_of]
+    x = np.vstack([data.x[keep], data.shifted[shifted], extra[0]])
+    return fit(x, np.concatenate([data.y[keep], data.y[data.shifted_of][shifted], extra[1]]), penalty)
+
+
+def cross_validate(data: Examples, extra: tuple[np.ndarray, np.ndarray], penalty: float) -> tuple[float, float]:
+    """Precision and recall over development answers, each scored by a model fitted without its story."""
+    names = sorted(set(data.stories))
     fold_of = {name: i % FOLDS for i, name in enumerate(np.random.default_rng(0).permutation(names))}
-    folds = np.array([fold_of[s] for s in stories])
-    scores = np.zeros(len(y))
+    folds = np.array([fold_of[s] for s in data.stories])
+    scores = np.zeros(len(data.y))
     for k in range(FOLDS):
-        w = fit(np.vstack([x[folds != k], extra[0]]), np.concatenate([y[folds != k], extra[1]]), penalty)
-        scores[folds == k] = probabilities(x[folds == k], w)
-    return precision_recall(scores >= THRESHOLD, y == 1)
+        w = fit_taught(data, folds != k, extra, penalty)
+        scores[folds == k] = probabilities(data.x[folds == k], w)
+    return precision_recall(scores >= THRESHOLD, data.y == 1)
 
 
 def f1(pr: tuple[float, float]) -> float:
@@ -121,13 +140,14 @@ class Trained:
 
 
 def train(rule: Rule, answers: list[corpus.Answer]) -> Trained:
-    x, y, stories = examples(rule, answers)
+    data = examples(rule, answers)
     extra = rule_examples(rule)
-    scored = {penalty: cross_validate(x, y, stories, extra, penalty) for penalty in PENALTIES}
+    scored = {penalty: cross_validate(data, extra, penalty) for penalty in PENALTIES}
     penalty = max(PENALTIES, key=lambda p: f1(scored[p]))
-    w = fit(np.vstack([x, extra[0]]), np.concatenate([y, extra[1]]), penalty)
-    on_training = precision_recall(probabilities(x, w) >= THRESHOLD, y == 1)
-    return Trained(FlagModel(w, THRESHOLD), penalty, len(y), int(y.sum()), scored[penalty], on_training)
+    w = fit_taught(data, np.ones(len(data.y), dtype=bool), extra, penalty)
+    on_training = precision_recall(probabilities(data.x, w) >= THRESHOLD, data.y == 1)
+    flagged = int(data.y.sum())
+    return Trained(FlagModel(w, THRESHOLD), penalty, len(data.y), flagged, scored[penalty], on_training)
 
 
 def learned_rules(folders: list[Path]) -> list[Rule]:
@@ -143,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, action="append", default=[], help="a folder of the user's rules too")
     args = parser.parse_args(argv)
     answers = corpus.answers("dev")
-    models = dict(load_flag_models()) if FLAG_MODELS_FILE.exists() else {}
+    models = {}
     for rule in learned_rules(args.rules):
         t = train(rule, answers)
         print(
