@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from mock_interview.analysis.patterns import load_flag_models
+from mock_interview.analysis.patterns import MODEL_WEIGHTS, Rule, load_flag_models
 from mock_interview.analysis.star import SectionSpan
 from mock_interview.analyze import analyze_transcript, read_answer
 from mock_interview.scenario import SECTION_IDS
@@ -87,6 +87,12 @@ def test_the_learned_flag_models_are_what_the_development_corpus_teaches():
         trained = train_flags.train(rule, corpus.answers("dev"))
         assert min(trained.cross_validated) >= 0.9, (rule.id, trained.cross_validated)
         assert np.allclose(trained.model.weights, shipped[rule.model].weights, atol=1e-3), rule.id
+
+
+def test_a_learned_rule_of_the_users_needs_no_examples_of_its_own():
+    rule = Rule(id="x", category="content", kind="learned", model="x", severity="low", message="m", coaching="c")
+    x, y = train_flags.rule_examples(rule)
+    assert x.shape == (0, MODEL_WEIGHTS) and y.shape == (0,)
 
 
 def _spoken_answers() -> list[str]:

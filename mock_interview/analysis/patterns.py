@@ -39,6 +39,7 @@ Category = Literal["content", "structure", "delivery"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 MAX_EVIDENCE = 6
 MIN_SIMILAR_WORDS = 4
+MODEL_WEIGHTS = 3 * DIMENSIONS + 1  # a learned rule's: see scope_features
 
 
 class Rule(BaseModel):
@@ -202,7 +203,7 @@ class Flag:
 class FlagModel:
     """Logistic regression over a scope's sentence embeddings: their mean, element-wise maximum and last one."""
 
-    weights: np.ndarray  # (3 * 384 + 1,): the mean's weights, the maximum's, the last sentence's, then the bias
+    weights: np.ndarray  # (MODEL_WEIGHTS,): the mean's weights, the maximum's, the last sentence's, then the bias
     threshold: float  # the probability at and above which the rule fires
 
     def probability(self, vectors: np.ndarray) -> float:
@@ -230,7 +231,7 @@ def load_flag_models() -> dict[str, FlagModel]:
     data = load_yaml(FLAG_MODELS_FILE) or {}
     models = {name: FlagModel(np.array(m["weights"]), m["threshold"]) for name, m in data["models"].items()}
     for name, model in models.items():
-        if model.weights.shape != (3 * DIMENSIONS + 1,):
+        if model.weights.shape != (MODEL_WEIGHTS,):
             raise ValueError(f"{FLAG_MODELS_FILE}: model '{name}' does not match the code; run {TRAIN_FLAGS}")
     return models
 

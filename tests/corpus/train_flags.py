@@ -29,6 +29,7 @@ from mock_interview.analysis.patterns import (  # noqa: E402
     BUILTIN_RULES_DIR,
     CATALOGUE_FILE,
     FLAG_MODELS_FILE,
+    MODEL_WEIGHTS,
     FlagModel,
     Rule,
     dump_flag_models,
@@ -83,7 +84,7 @@ def probabilities(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def rule_examples(rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     """The rule's own `like` and `unlike` sentences, each as a scope of one sentence, labelled 1 and 0."""
     sentences = [*rule.like, *rule.unlike]
-    x = np.array([scope_features(v[None, :]) for v in embeddings(sentences)]).reshape(len(sentences), -1)
+    x = np.array([scope_features(v[None, :]) for v in embeddings(sentences)]).reshape(len(sentences), MODEL_WEIGHTS)
     return x, np.array([1.0] * len(rule.like) + [0.0] * len(rule.unlike))
 
 
