@@ -89,10 +89,17 @@ def test_the_learned_flag_models_are_what_the_development_corpus_teaches():
         assert np.allclose(trained.model.weights, shipped[rule.model].weights, atol=1e-3), rule.id
 
 
-def test_a_learned_rule_of_the_users_needs_no_examples_of_its_own():
-    rule = Rule(id="x", category="content", kind="learned", model="x", severity="low", message="m", coaching="c")
-    x, y = train_flags.rule_examples(rule)
-    assert x.shape == (0, MODEL_WEIGHTS) and y.shape == (0,)
+def test_a_users_learned_rule_trains_with_no_examples_of_its_own_and_any_scope():
+    """A scope that starts the answer has no sentence before it to add, and the rule gives no like sentences."""
+    rule = Rule(
+        id="we-language", category="content", kind="learned", model="x", scope=["situation"], severity="low",
+        message="m", coaching="c",
+    )  # fmt: skip
+    answers = corpus.answers("dev")[:60]
+    trained = train_flags.train(rule, answers)
+    assert trained.model.weights.shape == (MODEL_WEIGHTS,)
+    assert trained.answers == sum(bool(a.sections["situation"]) for a in answers)
+    assert 0 < trained.flagged < trained.answers
 
 
 def _spoken_answers() -> list[str]:

@@ -3,11 +3,12 @@
 
     .venv/bin/python tests/corpus/train_flags.py [--dry-run] [--rules DIR ...]
 
-A learned rule's model is a logistic regression over its scope's sentence embeddings (their mean and maximum,
-patterns.scope_features), fitted by Newton's method with an L2 penalty. Its examples are the development answers
-the rule applies to, read as text with their true sections; the label is whether the answer's story file lists
-the flag. The penalty is chosen by cross-validation with whole stories kept out together, and that estimate is
-reported. Only the development part is read: the held-out part stays unseen.
+A learned rule's model is a logistic regression over its scope's sentence embeddings (their mean, maximum and
+last one: patterns.scope_features), fitted by Newton's method with an L2 penalty. Its examples are the development
+answers the rule applies to, read as text with their true sections (the label: does the answer's story file list
+the flag), each scope again with the sentence before it added, and the rule's own like and unlike sentences. The
+penalty is chosen by cross-validation with whole stories kept out together, and that estimate is reported. Only
+the development part is read: the held-out part stays unseen.
 """
 
 from __future__ import annotations
@@ -74,7 +75,13 @@ def examples(rule: Rule, answers: list[corpus.Answer]) -> Examples:
         rows.append(scope_features(vectors[len(before) :]))
         labels.append(rule.id in answer.flags)
         stories.append(answer.story)
-    return Examples(np.array(rows), np.array(labels, dtype=float), stories, np.array(shifted), np.array(shifted_of))
+    return Examples(
+        np.array(rows).reshape(-1, MODEL_WEIGHTS),
+        np.array(labels, dtype=float),
+        stories,
+        np.array(shifted).reshape(-1, MODEL_WEIGHTS),
+        np.array(shifted_of, dtype=int),
+    )
 
 
 def probabilities(x: np.ndarray, w: np.ndarray) -> np.ndarray:
