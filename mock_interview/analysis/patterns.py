@@ -62,11 +62,8 @@ class Rule(BaseModel):
     # Absence rules only: an empty scope counts as an absence too (a senior answer with no Reflection names no
     # systemic cause).
     fires_when_empty: bool = False
-    # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause; with
-    # unless_anywhere, one `unless` match anywhere in the scope cancels them all (one concrete habit makes a
-    # Reflection specific, whatever platitude sits beside it).
+    # Where an `unless` token cancels a match: anywhere in its sentence, or only in its clause.
     unless_within: Literal["sentence", "clause"] = "sentence"
-    unless_anywhere: bool = False
     # Said another way: a unit (sentence or clause, as unless_within) also matches when its sentence embedding is
     # at least min_similarity like one `like` example and nearer to it, by min_margin, than to every `unlike` one.
     # A learned rule's model is also taught these, each as a scope of one sentence (tests/corpus/train_flags.py).
@@ -74,9 +71,6 @@ class Rule(BaseModel):
     unlike: list[str] = Field(default_factory=list)
     min_similarity: float = Field(default=0.5, gt=0, le=1)
     min_margin: float = Field(default=0.1, ge=0)
-    # The answer's own sentences outside the scope count as `unlike` too: a generic lesson is nearer a
-    # platitude than the story it closes.
-    unlike_rest: bool = False
     # Existence rules only: what the scope is expected to hold. With no match of any `expect` token (in units
     # that match no `expect_unless` token), the rule fires as well: "never tested it" and never saying a test
     # both count.
@@ -348,33 +342,28 @@ def _units(rule: Rule, sentences: list[Sentence]) -> list[Sentence]:
     return sentences if rule.unless_within == "sentence" else [c for s in sentences for c in split_clauses(s)]
 
 
-def _token_matches(rule: Rule, sentences: list[Sentence], rest: list[Sentence]) -> list[Match]:
-    """Token and similarity matches in unit order, units cancelled by `unless` skipped; REST: the sentences
-    outside the scope, for `unlike_rest`."""
-    every_unit = _units(rule, sentences)
-    units = [u for u in every_unit if not (rule.unless_res and find_matches(rule.unless_res, u))]
-    if rule.unless_anywhere and len(units) < len(every_unit):
-        return []
+def _token_matches(rule: Rule, sentences: list[Sentence]) -> list[Match]:
+    """Token and similarity matches in unit order, units cancelled by `unless` skipped."""
+    units = [u for u in _units(rule, sentences) if not (rule.unless_res and find_matches(rule.unless_res, u))]
     matches = [m for u in units for m in find_matches(rule.token_res, u)]
     if rule.soft_res and not any(find_matches(rule.outweighed_res, s) for s in sentences):
         matches += [m for u in units for m in find_matches(rule.soft_res, u)]
     hit = {m.first for m in matches}
-    for unit, similar in zip(units, _similar(rule, units, rest)):
+    for unit, similar in zip(units, _similar(rule, units)):
         last = unit.first + len(unit.words) - 1
         if similar and not any(unit.first <= first <= last for first in hit):
             matches.append(Match(unit.first, last))
     return sorted(matches, key=lambda m: m.first)
 
 
-def _similar(rule: Rule, units: list[Sentence], rest: list[Sentence]) -> list[bool]:
+def _similar(rule: Rule, units: list[Sentence]) -> list[bool]:
     if not rule.like or not units:
         return [False] * len(units)
     texts = [join_words(u.words) for u in units]
     like = similarity(texts, rule.like)
     # A fragment ("Lesson for me.") carries too little meaning to be judged like anything.
     like[[len(u.words) < MIN_SIMILAR_WORDS for u in units]] = 0.0
-    unlike_texts = rule.unlike + ([join_words(s.words) for s in rest] if rule.unlike_rest else [])
-    unlike = similarity(texts, unlike_texts) if unlike_texts else np.full(like.shape, -1.0)
+    unlike = similarity(texts, rule.unlike) if rule.unlike else np.full(like.shape, -1.0)
     return [bool(lk >= rule.min_similarity and lk - ulk >= rule.min_margin) for lk, ulk in zip(like, unlike)]
 
 
@@ -404,14 +393,9 @@ def _scope_section(rule: Rule, matches: list[Match], view: AnswerView) -> str | 
     return _section_of(view, matches[0].first) if matches else None
 
 
-def _outside(rule: Rule, view: AnswerView) -> list[Sentence]:
-    inside = {s.index for s in view.scope(rule.scope)}
-    return [s for s in view.sentences if s.index not in inside]
-
-
 def _check_existence(rule: Rule, view: AnswerView) -> list[Flag]:
     sentences = view.scope(rule.scope)
-    matches = _token_matches(rule, sentences, _outside(rule, view))
+    matches = _token_matches(rule, sentences)
     if len(matches) < rule.min_count:
         return _check_expected(rule, view, sentences)
     evidence = [evidence_for(view.words, m.first, m.last) for m in matches]
@@ -435,7 +419,7 @@ def _check_absence(rule: Rule, view: AnswerView) -> list[Flag]:
     if not sentences and rule.fires_when_empty and view.sentences:
         # The evidence is where the section belonged: the end of the answer.
         return [_flag(rule, [sentence_evidence(view.words, view.sentences[-1])], rule.scope[0])]
-    if not sentences or _token_matches(rule, sentences, _outside(rule, view)):
+    if not sentences or _token_matches(rule, sentences):
         return []
     evidence = [sentence_evidence(view.words, s) for s in sentences]
     section = next((sec for sec in rule.scope if view.sections.get(sec)), None)
