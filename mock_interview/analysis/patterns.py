@@ -22,7 +22,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from mock_interview.analysis.embed import DIMENSIONS, embeddings, similarity
+from mock_interview.analysis.embed import DIMENSIONS, similarity
+from mock_interview.analysis.star import unit_embeddings
 from mock_interview.analysis.transcript import Filler, Sentence, Word, join_words, normalized_text, split_clauses
 from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
 from mock_interview.scenario import SECTION_IDS, LevelId
@@ -509,7 +510,7 @@ def _check_learned(rule: Rule, view: AnswerView) -> list[Flag]:
     if not sentences:
         return []
     model = load_flag_models()[rule.model or ""]
-    vectors = embeddings([join_words(s.words) for s in sentences])
+    vectors = unit_embeddings(sentences)
     probability = model.probability(vectors)
     if probability < model.threshold:
         return []

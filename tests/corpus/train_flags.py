@@ -37,7 +37,7 @@ from mock_interview.analysis.patterns import (  # noqa: E402
     read_rule_file,
     scope_features,
 )
-from mock_interview.analysis.transcript import join_words  # noqa: E402
+from mock_interview.analysis.star import unit_embeddings  # noqa: E402
 from mock_interview.datafiles import yaml_files  # noqa: E402
 
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -68,7 +68,7 @@ def examples(rule: Rule, answers: list[corpus.Answer]) -> Examples:
         if not inside:
             continue
         before = [inside[0] - 1] if inside[0] > 0 else []
-        vectors = embeddings([join_words(sentences[i].words) for i in before + inside])
+        vectors = unit_embeddings([sentences[i] for i in before + inside])
         if before:
             shifted.append(scope_features(vectors))
             shifted_of.append(len(rows))
