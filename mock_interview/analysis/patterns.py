@@ -10,7 +10,6 @@ rule scores its scope's sentence embeddings with a model learnt from the labelle
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -203,7 +202,11 @@ class FlagModel:
 
     def probability(self, vectors: np.ndarray) -> float:
         """How likely the sentences with these embeddings (one row each) are to deserve the flag."""
-        return 1.0 / (1.0 + math.exp(-float(scope_features(vectors) @ self.weights)))
+        return float(logistic(scope_features(vectors) @ self.weights))
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def scope_features(vectors: np.ndarray) -> np.ndarray:

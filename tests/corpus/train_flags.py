@@ -34,6 +34,7 @@ from mock_interview.analysis.patterns import (  # noqa: E402
     FlagModel,
     Rule,
     dump_flag_models,
+    logistic,
     read_rule_file,
     scope_features,
 )
@@ -84,10 +85,6 @@ def examples(rule: Rule, answers: list[corpus.Answer]) -> Examples:
     )
 
 
-def probabilities(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(x @ w)))
-
-
 def rule_examples(rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     """The rule's own `like` and `unlike` sentences, each as a scope of one sentence, labelled 1 and 0."""
     sentences = [*rule.like, *rule.unlike]
@@ -99,7 +96,7 @@ def fit(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
     """L2-penalised logistic regression by Newton's method (the bias, x's last column, is penalised as well)."""
     w = np.zeros(x.shape[1])
     for _ in range(NEWTON_STEPS):
-        p = probabilities(x, w)
+        p = logistic(x @ w)
         gradient = x.T @ (p - y) + penalty * w
         hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty * np.eye(len(w))
         step = np.linalg.solve(hessian, gradient)
@@ -129,7 +126,7 @@ def cross_validate(data: Examples, extra: tuple[np.ndarray, np.ndarray], penalty
     scores = np.zeros(len(data.y))
     for k in range(FOLDS):
         w = fit_taught(data, folds != k, extra, penalty)
-        scores[folds == k] = probabilities(data.x[folds == k], w)
+        scores[folds == k] = logistic(data.x[folds == k] @ w)
     return precision_recall(scores >= THRESHOLD, data.y == 1)
 
 
@@ -153,7 +150,7 @@ def train(rule: Rule, answers: list[corpus.Answer]) -> Trained:
     scored = {penalty: cross_validate(data, extra, penalty) for penalty in PENALTIES}
     penalty = max(PENALTIES, key=lambda p: f1(scored[p]))
     w = fit_taught(data, np.ones(len(data.y), dtype=bool), extra, penalty)
-    on_training = precision_recall(probabilities(data.x, w) >= THRESHOLD, data.y == 1)
+    on_training = precision_recall(logistic(data.x @ w) >= THRESHOLD, data.y == 1)
     flagged = int(data.y.sum())
     return Trained(FlagModel(w, THRESHOLD), penalty, len(data.y), flagged, scored[penalty], on_training)
 
