@@ -69,6 +69,9 @@ class Run:
     start: float
     end: float
 
+    def overlaps(self, other: Word | Filler) -> bool:
+        return other.start < self.end and self.start < other.end
+
 
 def find_fillers(audio: np.ndarray, words: tuple[Word, ...], pitch: PitchTrack | None = None) -> tuple[Filler, ...]:
     """Filled pauses in AUDIO that Whisper left out of WORDS, in time order. PITCH, a track of the recording
@@ -92,7 +95,7 @@ def find_fillers(audio: np.ndarray, words: tuple[Word, ...], pitch: PitchTrack |
 
     loud_db = _loud_level(track)
     for run in _steady_runs(audio, track, loud_db, worth_a_look):
-        if any(w.start < run.end and run.start < w.end for w in kept):
+        if any(run.overlaps(w) for w in kept):
             continue  # Whisper wrote this one down; the transcript counts it
         if spans.unexplained_s(run) < UNEXPLAINED_SHARE * (run.end - run.start):
             continue  # a held vowel of a word said at its usual length
@@ -100,7 +103,7 @@ def find_fillers(audio: np.ndarray, words: tuple[Word, ...], pitch: PitchTrack |
         if kind is not None:
             found.append(Filler(kind, round(run.start, 3), round(run.end, 3), "acoustic"))
     for run, kind in _unvoiced_fillers(audio, track, loud_db, words, spans, speaker_f0):
-        if not any(f.start < run.end and run.start < f.end for f in [*kept, *found]):
+        if not any(run.overlaps(f) for f in [*kept, *found]):
             found.append(Filler(kind, round(run.start, 3), round(run.end, 3), "acoustic"))
     return tuple(sorted(found, key=lambda f: f.start))
 
