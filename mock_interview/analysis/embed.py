@@ -82,6 +82,11 @@ def embeddings(texts: list[str]) -> np.ndarray:
     return np.vstack([found[t] for t in texts])
 
 
+def logistic(z: np.ndarray) -> np.ndarray:
+    """The logistic function, for the linear models over embeddings (the segmenter's and the learned rules')."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def similarity(texts: list[str], examples: list[str]) -> np.ndarray:
     """For each text, its highest cosine similarity to any of the examples."""
     return (embeddings(texts) @ embeddings(examples).T).max(axis=1)

@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from mock_interview.analysis.embed import DIMENSIONS, similarity
+from mock_interview.analysis.embed import DIMENSIONS, logistic, similarity
 from mock_interview.analysis.star import unit_embeddings
 from mock_interview.analysis.transcript import Filler, Sentence, Word, join_words, normalized_text, split_clauses
 from mock_interview.datafiles import load_yaml, user_folders, validation_error, yaml_files
@@ -203,10 +203,6 @@ class FlagModel:
     def probability(self, vectors: np.ndarray) -> float:
         """How likely the sentences with these embeddings (one row each) are to deserve the flag."""
         return float(logistic(scope_features(vectors) @ self.weights))
-
-
-def logistic(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def scope_features(vectors: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
 
-from mock_interview.analysis.embed import embeddings  # noqa: E402
+from mock_interview.analysis.embed import embeddings, logistic  # noqa: E402
 from mock_interview.analysis.patterns import (  # noqa: E402
     BUILTIN_RULES_DIR,
     CATALOGUE_FILE,
@@ -34,7 +34,6 @@ from mock_interview.analysis.patterns import (  # noqa: E402
     FlagModel,
     Rule,
     dump_flag_models,
-    logistic,
     read_rule_file,
     scope_features,
 )
