@@ -3,8 +3,8 @@
 Keyword spotting alone fails on real answers, so every sentence is described for
 every section by several cues together (discourse markers at its start and
 anywhere, person and tense, numbers, the scenario's own signal phrases and strong
-examples, what it means, as a sentence embedding near each section's typical
-sentence, and where in the answer it falls against the targets), each section
+examples, what it means, as a learnt model's reading of its sentence embedding
+and its neighbours', and where in the answer it falls against the targets), each section
 weighs them with its own weights, and an ordered dynamic programme picks the best
 labelling in which sections only move forward. A pause longer than the speaker's
 usual one makes a section change there cheaper; skipping a section costs.
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mock_interview.analysis.embed import embeddings
+from mock_interview.analysis.embed import DIMENSIONS, embeddings, logistic
 from mock_interview.analysis.transcript import (
     Sentence,
     Word,
@@ -231,16 +231,19 @@ FEATURES: tuple[str, ...] = (
     "present_state", "impersonal_past_state", "plural", "words", "fraction", "first", "last", "meaning",
 )  # fmt: skip
 MEANING = FEATURES.index("meaning")
+# The meaning model reads a unit's embedding, the one before it and the one after it (zero at the ends), and 1.
+MEANING_INPUTS = 3 * DIMENSIONS + 1
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Per section, one weight per feature; the two transition weights; each section's typical sentence."""
+    """Per section, one weight per feature; the two transition weights; the meaning model."""
 
     sections: dict[str, tuple[float, ...]]
     pause: float  # bonus for changing section after a longer pause than usual (per second, at most 1 s)
     skip: tuple[float, ...]  # per section, the cost of leaving it out (a weak answer skips the Task most often)
-    centroids: np.ndarray  # (sections, 384): the mean embedding of the section's sentences in training, unit length
+    # (sections, MEANING_INPUTS): per section, a logistic regression telling its units from the others'
+    meaning: np.ndarray
 
     def skipping(self, first: int, last: int) -> float:
         """The cost of leaving out the sections with indices first..last-1."""
@@ -252,7 +255,7 @@ class Weights:
             "sections": {sec: [round(float(w), 4) for w in ws] for sec, ws in self.sections.items()},
             "pause": round(float(self.pause), 4),
             "skip": [round(float(w), 4) for w in self.skip],
-            "centroids": {sec: [round(float(x), 5) for x in c] for sec, c in zip(SECTION_IDS, self.centroids)},
+            "meaning": {sec: [round(float(x), 5) for x in m] for sec, m in zip(SECTION_IDS, self.meaning)},
         }
         header = "# Learnt by tests/corpus/train_segmenter.py on the development corpus; do not edit by hand.\n"
         return header + yaml.safe_dump(data, sort_keys=False, width=200, default_flow_style=None)
@@ -263,9 +266,9 @@ def load_weights() -> Weights:
     data = yaml.safe_load(WEIGHTS_FILE.read_text(encoding="utf-8"))
     if tuple(data["features"]) != FEATURES:
         raise ValueError(f"{WEIGHTS_FILE}: features do not match the code; run tests/corpus/train_segmenter.py")
-    centroids = np.array([data["centroids"][sec] for sec in SECTION_IDS])
+    meaning = np.array([data["meaning"][sec] for sec in SECTION_IDS])
     return Weights(
-        {sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]), centroids
+        {sec: tuple(data["sections"][sec]) for sec in SECTION_IDS}, data["pause"], tuple(data["skip"]), meaning
     )
 
 
@@ -283,13 +286,23 @@ def unit_embeddings(sentences: list[Sentence]) -> np.ndarray:
     return embeddings([join_words(s.words) for s in sentences])
 
 
-def meaning_scores(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """How much nearer each unit is to each section's typical sentence than to the sections' average."""
-    similarity = embeddings @ centroids.T
-    return similarity - similarity.mean(axis=1, keepdims=True)
+def meaning_inputs(embeddings: np.ndarray) -> np.ndarray:
+    """What the meaning model reads of each unit: its embedding and its neighbours' (a Task is often told in words
+    any section could use, and known by what comes before and after it), then 1."""
+    edge = np.zeros((1, embeddings.shape[1]))
+    before = np.vstack([edge, embeddings[:-1]])
+    after = np.vstack([embeddings[1:], edge])
+    return np.hstack([embeddings, before, after, np.ones((len(embeddings), 1))])
 
 
-def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, centroids: np.ndarray) -> np.ndarray:
+def meaning_scores(embeddings: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """For each unit, the log of the probability each section's model gives it, less their mean over the sections.
+    MODEL: (sections, MEANING_INPUTS)."""
+    log = np.log(np.clip(logistic(meaning_inputs(embeddings) @ model.T), 1e-6, 1.0))
+    return log - log.mean(axis=1, keepdims=True)
+
+
+def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, meaning: np.ndarray) -> np.ndarray:
     """Features of every sentence for every section: shape (sentences, sections, FEATURES)."""
     cues = load_cues()
     vocab = _Vocabulary(scenario, level)
@@ -297,7 +310,7 @@ def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, cen
     t0, t1 = sentences[0].start, sentences[-1].end
     length = max(t1 - t0, 1e-6)
     out = np.zeros((len(sentences), len(SECTION_IDS), len(FEATURES)))
-    meaning = meaning_scores(unit_embeddings(sentences), centroids)
+    meaning_of = meaning_scores(unit_embeddings(sentences), meaning)
     for i, sentence in enumerate(sentences):
         text = _sentence_text(sentence)
         opening, anywhere = _cue_scores(text, cues)
@@ -311,7 +324,7 @@ def unit_features(sentences: list[Sentence], scenario: Scenario, level: str, cen
             out[i, j] = (
                 1.0, opening[j], anywhere[j], signals[j], similarity[j], distance, float(evidence <= 0), *grammar,
                 min(len(sentence.words), 40) / 20, middle, float(i == 0), float(i == len(sentences) - 1),
-                meaning[i, j],
+                meaning_of[i, j],
             )  # fmt: skip
     return out
 
@@ -359,7 +372,7 @@ def segment(sentences: list[Sentence], scenario: Scenario, level: str) -> list[S
         return [SectionSpan(sec, None, None) for sec in SECTION_IDS]
     weights = load_weights()
     matrix = np.array([weights.sections[sec] for sec in SECTION_IDS])
-    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level, weights.centroids), matrix)
+    emit = np.einsum("ikf,kf->ik", unit_features(sentences, scenario, level, weights.meaning), matrix)
     labels = best_labels(emit, transition_pauses(sentences), weights)
     spans = []
     for j, section in enumerate(SECTION_IDS):
