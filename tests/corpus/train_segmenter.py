@@ -29,7 +29,6 @@ FIXTURES = HERE.parent.parent / "audio_fixtures"
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
-
 from train_flags import fit  # noqa: E402
 
 from mock_interview.analysis.star import (  # noqa: E402
