@@ -104,16 +104,28 @@ def with_meaning(x: Example, model: np.ndarray) -> np.ndarray:
     return features
 
 
+def story_folds(data: list[Example], folds: int) -> list[tuple[list[int], list[int]]]:
+    """DATA's indices split FOLDS ways by story: per fold, (the other stories' examples, the fold's own)."""
+    stories = sorted({x.story for x in data})
+    out = []
+    for fold in range(folds):
+        unseen = set(stories[fold::folds])
+        out.append(
+            (
+                [i for i, x in enumerate(data) if x.story not in unseen],
+                [i for i, x in enumerate(data) if x.story in unseen],
+            )
+        )
+    return out
+
+
 def unseen_meaning(data: list[Example]) -> list[np.ndarray]:
     """Each example's features with meaning scores from a model fitted on the other folds of stories."""
-    stories = sorted({x.story for x in data})
     out: list[np.ndarray | None] = [None] * len(data)
-    for fold in range(MEANING_FOLDS):
-        unseen = set(stories[fold::MEANING_FOLDS])
-        model = fit_meaning([x for x in data if x.story not in unseen])
-        for i, x in enumerate(data):
-            if x.story in unseen:
-                out[i] = with_meaning(x, model)
+    for seen, unseen in story_folds(data, MEANING_FOLDS):
+        model = fit_meaning([data[i] for i in seen])
+        for i in unseen:
+            out[i] = with_meaning(data[i], model)
     return out
 
 
@@ -206,12 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     data = examples(load_engine())
     if args.no_meaning:  # for comparison: the same model with the meaning feature pinned to zero
         data = [Example(x.story, x.features, np.zeros_like(x.embeddings), x.pauses, x.labels) for x in data]
-    stories = sorted({x.story for x in data})
     scores = []
-    for fold in range(args.folds):
-        unseen = set(stories[fold :: args.folds])
-        weights = train([x for x in data if x.story not in unseen], args.epochs, args.seed)
-        scores.append(accuracy([x for x in data if x.story in unseen], weights))
+    for seen, unseen in story_folds(data, args.folds):
+        weights = train([data[i] for i in seen], args.epochs, args.seed)
+        scores.append(accuracy([data[i] for i in unseen], weights))
     print(
         f"cross-validated sentence accuracy on unseen development stories: {np.mean(scores):.3f} "
         f"({', '.join(f'{s:.3f}' for s in scores)})"
